@@ -1,0 +1,6 @@
+"""The per-code state store."""
+
+from crawler.ledger.base import SETTLED, ArchivedLine, CodeState, Ledger, State
+from crawler.ledger.sqlite import SQLiteLedger
+
+__all__ = ["SETTLED", "ArchivedLine", "CodeState", "Ledger", "SQLiteLedger", "State"]

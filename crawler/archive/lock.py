@@ -1,0 +1,56 @@
+"""One run at a time per archive directory.
+
+``flock`` is released by the kernel when its holder dies, however it dies, so a
+lock left by a killed run never blocks the next one; the file's text (pid and
+start time) is only there to tell a person who holds it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from pathlib import Path
+
+from crawler.clean.dates import utc_now_iso
+
+LOCK_NAME = ".lock"
+
+
+class LockHeld(Exception):
+    def __init__(self, path: Path, holder: str):
+        self.path = path
+        self.holder = holder
+        super().__init__(f"another run holds the archive lock {path} ({holder or 'unknown'})")
+
+
+class RunLock:
+    def __init__(self, directory: Path):
+        self.path = directory / LOCK_NAME
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 512, 0).decode("utf-8", "replace").strip()
+            os.close(fd)
+            raise LockHeld(self.path, holder) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()} since {utc_now_iso()}\n".encode(), 0)
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is None:
+            return
+        os.ftruncate(self._fd, 0)
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+        os.close(self._fd)
+        self._fd = None
+
+    def __enter__(self) -> RunLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.release()

@@ -1,0 +1,109 @@
+"""Appending records to a run's own JSON Lines file.
+
+Each record is serialized by Scrapy's JsonLinesItemExporter into memory first,
+then reaches the file in one ``write()``: a killed process leaves either the
+whole line or (at worst, mid-syscall on a full disk) a tail that the next
+start's repair moves aside. A failed write is rolled back to the last line end.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import time
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+from scrapy.exporters import JsonLinesItemExporter
+
+from crawler.items import StoryItem
+
+ARCHIVE_GLOB = "stories-*.jsonl"
+RECORD_FIELDS = [f.name for f in fields(StoryItem)]
+
+
+def archive_file_name(run_id: str) -> str:
+    """
+    >>> archive_file_name("20261128T040232Z-1a2b3c")
+    'stories-20261128T040232Z-1a2b3c.jsonl'
+    """
+    return f"stories-{run_id}.jsonl"
+
+
+def serialize(item: Any) -> bytes:
+    """One archive line, exactly as written (UTF-8, no ``\\u`` escapes, ``\\n``)."""
+    buffer = io.BytesIO()
+    exporter = JsonLinesItemExporter(
+        buffer, encoding="utf-8", fields_to_export=RECORD_FIELDS, export_empty_fields=True
+    )
+    exporter.start_exporting()
+    exporter.export_item(item)
+    exporter.finish_exporting()
+    return buffer.getvalue()
+
+
+class ArchiveWriter:
+    """Appends to ``directory/stories-{run_id}.jsonl``, created on the first
+    record so a run that archives nothing leaves no empty file behind."""
+
+    def __init__(self, directory: Path, run_id: str, fsync_interval: float = 1.0):
+        self.path = directory / archive_file_name(run_id)
+        self.fsync_interval = fsync_interval
+        self._fd: int | None = None
+        self._size = 0
+        self._last_sync = 0.0
+        self._dirty = False
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def append(self, item: Any) -> tuple[int, int]:
+        """Write one record; return its (offset, end) in the file."""
+        line = serialize(item)
+        if self._fd is None:
+            self._open()
+        assert self._fd is not None
+        offset = self._size
+        try:
+            written = os.write(self._fd, line)
+            if written != len(line):
+                raise OSError(f"short write to {self.path}: {written} of {len(line)} bytes")
+        except OSError:
+            os.ftruncate(self._fd, offset)
+            raise
+        self._size = offset + len(line)
+        self._dirty = True
+        self._maybe_sync()
+        return offset, self._size
+
+    def _open(self) -> None:
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        self._size = os.fstat(self._fd).st_size
+        self._last_sync = time.monotonic()
+        # The new file's directory entry must survive a reboot too.
+        dir_fd = os.open(self.path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+    def _maybe_sync(self) -> None:
+        if time.monotonic() - self._last_sync >= self.fsync_interval:
+            self.sync()
+
+    def sync(self) -> None:
+        if self._fd is not None and self._dirty:
+            os.fsync(self._fd)
+            self._dirty = False
+        self._last_sync = time.monotonic()
+
+    def close(self) -> None:
+        if self._fd is None:
+            return
+        try:
+            self.sync()
+        finally:
+            os.close(self._fd)
+            self._fd = None

@@ -1,0 +1,64 @@
+"""The exit status a finished run owes cron: a pure decision over its counts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from crawler.errors import ExitCode
+
+EXPLANATIONS = {
+    ExitCode.OK: "the run did what it was asked",
+    ExitCode.ERROR: "unexpected error",
+    ExitCode.USAGE: "bad arguments or settings",
+    ExitCode.FAILURES: "too many codes failed",
+    ExitCode.UNREACHABLE: "the site is unreachable or blocking us",
+    ExitCode.INTERRUPTED: "interrupted",
+    ExitCode.LOCKED: "another run holds the archive lock",
+    ExitCode.STORAGE: "the archive could not be written",
+}
+
+
+@dataclass
+class RunOutcome:
+    finish_reason: str | None
+    interrupted: bool = False
+    storage_error: str | None = None
+    outcomes: dict[str, int] = field(default_factory=dict)  # state -> codes settled this run
+    asked: int = 0  # codes this run set out to settle
+    responses: int = 0  # HTTP responses received from the site, of any status
+    failed_max_ratio: float = 0.0
+
+
+def decide_exit_status(run: RunOutcome) -> ExitCode:
+    """
+    >>> decide_exit_status(RunOutcome("finished", outcomes={"archived": 3}, asked=3, responses=3))
+    <ExitCode.OK: 0>
+    >>> decide_exit_status(RunOutcome("shutdown", outcomes={"archived": 1}, asked=3, responses=1))
+    <ExitCode.INTERRUPTED: 5>
+    >>> decide_exit_status(RunOutcome("finished", outcomes={"failed": 2}, asked=2, responses=0))
+    <ExitCode.UNREACHABLE: 4>
+    >>> decide_exit_status(RunOutcome("finished", outcomes={"blocked": 2}, asked=2, responses=1))
+    <ExitCode.UNREACHABLE: 4>
+    >>> decide_exit_status(RunOutcome("finished", outcomes={"failed": 1, "archived": 9}, asked=10,
+    ...                               responses=10, failed_max_ratio=0.05))
+    <ExitCode.FAILURES: 3>
+    >>> decide_exit_status(RunOutcome("finished", outcomes={"failed": 1, "archived": 9}, asked=10,
+    ...                               responses=10, failed_max_ratio=0.1))
+    <ExitCode.OK: 0>
+    """
+    if run.storage_error:
+        return ExitCode.STORAGE
+    if run.interrupted or run.finish_reason == "shutdown":
+        return ExitCode.INTERRUPTED
+    if run.finish_reason not in ("finished", None):
+        return ExitCode.ERROR
+    failed = run.outcomes.get("failed", 0)
+    blocked = run.outcomes.get("blocked", 0)
+    settled = sum(run.outcomes.values())
+    if settled and blocked == settled:
+        return ExitCode.UNREACHABLE
+    if settled and failed + blocked == settled and run.responses == 0:
+        return ExitCode.UNREACHABLE
+    if run.asked and failed / run.asked > run.failed_max_ratio:
+        return ExitCode.FAILURES
+    return ExitCode.OK

@@ -1,0 +1,81 @@
+"""The ledger: the one current state of every code the crawler has asked for.
+
+It lives beside the archive and is what lets a run do only new work. The
+interface is small so that a shared store can replace the embedded SQLite one.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+
+class State(enum.StrEnum):
+    ARCHIVED = "archived"
+    NOT_FOUND = "not_found"
+    REDIRECTED = "redirected"
+    DUPLICATE = "duplicate"
+    FAILED = "failed"
+    BLOCKED = "blocked"
+
+
+# Never requested again unless a refresh asks for them.
+SETTLED = frozenset({State.ARCHIVED, State.REDIRECTED, State.DUPLICATE})
+
+
+@dataclass(frozen=True)
+class CodeState:
+    code: int
+    state: State
+    updated_at: str
+    detail: str | None = None  # reason for not_found / failed / blocked
+    ref_code: int | None = None  # redirected to / duplicate of
+    sha256: str | None = None
+    archive_file: str | None = None
+    archive_offset: int | None = None
+    published_at: str | None = None
+    revision: int | None = None
+    attempts: int = 0
+
+
+@dataclass(frozen=True)
+class ArchivedLine:
+    """Where one archived record lives, for recording and for repair."""
+
+    code: int
+    sha256: str
+    archive_file: str
+    offset: int
+    end: int
+    published_at: str | None
+    revision: int
+
+
+class Ledger(Protocol):
+    def get(self, code: int) -> CodeState | None: ...
+
+    def states_between(self, low: int, high: int) -> dict[int, CodeState]: ...
+
+    def code_for_hash(self, sha256: str) -> int | None: ...
+
+    def record_archived(self, line: ArchivedLine) -> None: ...
+
+    def record(
+        self, code: int, state: State, *, detail: str | None = None, ref_code: int | None = None
+    ) -> None: ...
+
+    def highest_story_code(self) -> int | None: ...
+
+    def codes_published_since(self, iso_time: str) -> Iterator[int]: ...
+
+    def counts(self) -> dict[str, int]: ...
+
+    def committed_sizes(self) -> dict[str, int]: ...
+
+    def forget_archived_after(self, archive_file: str, size: int) -> list[int]: ...
+
+    def archived_lines(self) -> Iterable[CodeState]: ...
+
+    def close(self) -> None: ...

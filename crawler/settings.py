@@ -1,0 +1,88 @@
+"""Project defaults: polite to the site, safe by default, every one overridable with ``-s``."""
+
+BOT_NAME = "story-archive"
+
+SPIDER_MODULES = ["spiders"]
+NEWSPIDER_MODULE = "spiders"
+COMMANDS_MODULE = "crawler.commands"
+
+# --- The site -------------------------------------------------------------
+# A story is requested at {SITE_URL}/en/news/{code}; pointing this at a mirror
+# (or the test replica) is all it takes to archive from somewhere else.
+SITE_URL = "https://www.theiranproject.com"
+
+# --- The archive ----------------------------------------------------------
+ARCHIVE_DIR = "archive"
+# fsync the archive file at most this often (seconds); every line is written
+# with a single write() as soon as it is accepted, so a killed process never
+# leaves a record half in the OS buffers, and a reboot loses at most this much.
+ARCHIVE_FSYNC_INTERVAL = 1.0
+# Not-found codes are asked again only after this many days: stories can
+# appear late. 0 re-checks them on every run.
+ARCHIVE_NOT_FOUND_RECHECK_DAYS = 7
+# A run whose share of failed codes is above this ends with exit status 3.
+ARCHIVE_FAILED_MAX_RATIO = 0.0
+# After the first SIGTERM/Ctrl-C, in-flight requests get this long to finish
+# before they are abandoned.
+ARCHIVE_STOP_TIMEOUT = 20
+# A progress line (codes done/total, rate, ETA) every this many seconds.
+ARCHIVE_PROGRESS_INTERVAL = 30.0
+
+# `scrapy crawl latest`: stop probing upward after this many consecutive
+# codes that are not stories.
+LATEST_PROBE_MISSES = 10
+
+# --- Politeness -----------------------------------------------------------
+CONTACT_URL = "https://github.com/story-archive/story-archive"
+USER_AGENT = f"story-archive/0.1 (+{CONTACT_URL})"
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_DELAY = 0.25
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 60.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+COOKIES_ENABLED = False
+
+# Retries with exponential backoff (Scrapy >= 2.19 honours Retry-After on 429).
+RETRY_ENABLED = True
+RETRY_TIMES = 4
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+DOWNLOAD_TIMEOUT = 30
+
+# --- Safety ---------------------------------------------------------------
+TELNETCONSOLE_ENABLED = False
+# Only http and https: file:, data:, ftp: and s3: URLs are refused outright.
+DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
+# Story pages are tens of KiB; anything this large is not a story, and the cap
+# also bounds decompressed bodies (gzip/deflate/brotli bombs).
+DOWNLOAD_MAXSIZE = 4 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 1024 * 1024
+REDIRECT_MAX_TIMES = 5
+DEPTH_LIMIT = 2
+# The crawler follows no links from story pages; the only redirects allowed
+# are on the site's own host (allowed_domains follows SITE_URL).
+
+# --- Components -----------------------------------------------------------
+ITEM_PIPELINES = {
+    "crawler.pipelines.normalize.NormalizePipeline": 100,
+    "crawler.pipelines.validate.ValidatePipeline": 200,
+    "crawler.pipelines.dedup.DedupPipeline": 300,
+    "crawler.pipelines.archive.ArchivePipeline": 800,
+}
+
+EXTENSIONS = {
+    "crawler.extensions.run.ArchiveRun": 100,
+    "crawler.extensions.progress.Progress": 500,
+}
+
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = "INFO"
+
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.retry.BackoffRetryMiddleware": 550,
+}
+RETRY_BACKOFF_BASE = 2.0
+RETRY_BACKOFF_MAX = 60.0
