@@ -53,6 +53,8 @@ DOWNLOAD_TIMEOUT = 30
 
 # --- Safety ---------------------------------------------------------------
 TELNETCONSOLE_ENABLED = False
+# Scrapy's remote-control HTTP server would let anyone on the machine drive the run.
+REMOTE_CONTROL_ENABLED = False
 # Only http and https: file:, data:, ftp: and s3: URLs are refused outright.
 DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
 # Story pages are tens of KiB; anything this large is not a story, and the cap
@@ -60,9 +62,8 @@ DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
 DOWNLOAD_MAXSIZE = 4 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 1024 * 1024
 REDIRECT_MAX_TIMES = 5
-DEPTH_LIMIT = 2
-# The crawler follows no links from story pages; the only redirects allowed
-# are on the site's own host (allowed_domains follows SITE_URL).
+# Redirects are followed on the site's own host only: the spiders set
+# allowed_domains from SITE_URL, and Scrapy's OffsiteMiddleware refuses the rest.
 
 # --- Components -----------------------------------------------------------
 ITEM_PIPELINES = {
@@ -86,3 +87,7 @@ DOWNLOADER_MIDDLEWARES = {
 }
 RETRY_BACKOFF_BASE = 2.0
 RETRY_BACKOFF_MAX = 60.0
+
+LOG_FORMATTER = "crawler.logformatter.ArchiveLogFormatter"
+# A 1 MB "title" is not a title: such a record is rejected with its reason.
+ARCHIVE_MAX_TITLE_LENGTH = 1000

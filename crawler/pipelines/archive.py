@@ -1,0 +1,41 @@
+"""Archive: append the record to this run's JSON Lines file and settle its
+code in the ledger, in that order."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from itemadapter import ItemAdapter
+from scrapy.exceptions import DropItem, NotConfigured
+
+from crawler.errors import StorageError
+from crawler.extensions.run import ArchiveRun
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+
+class ArchivePipeline:
+    def __init__(self, run: ArchiveRun):
+        self.run = run
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
+        run = crawler.get_extension(ArchiveRun)
+        if run is None:
+            raise NotConfigured("archiving needs the ArchiveRun extension")
+        return cls(run)
+
+    def process_item(self, item: Any) -> Any:
+        adapter = ItemAdapter(item)
+        try:
+            self.run.archive(
+                item,
+                code=adapter["story_code"],
+                sha256=adapter["content_sha256"],
+                published_at=adapter.get("published_at"),
+                revision=adapter.get("revision") or 1,
+            )
+        except StorageError as exc:
+            raise DropItem(f"story {adapter['story_code']} not archived: {exc}") from exc
+        return item

@@ -1,0 +1,84 @@
+"""Validate: a record missing what the archive requires is not archived; it is
+counted with its reason, and its code is settled as failed."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from itemadapter import ItemAdapter
+from scrapy.exceptions import DropItem
+
+from crawler.extensions.run import ArchiveRun
+from crawler.items import REQUIRED_FIELDS
+from crawler.ledger import State
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.statscollectors import StatsCollector
+
+logger = logging.getLogger(__name__)
+
+# Counted when absent, so a site redesign shows up in the next run's stats.
+WATCHED_FIELDS = (
+    "story_code", "url", "title", "kicker", "lead", "body", "published_at", "source",
+    "section", "tags", "images",
+)  # fmt: skip
+
+
+def missing_fields(adapter: ItemAdapter) -> list[str]:
+    """
+    >>> from crawler.items import StoryItem
+    >>> missing_fields(ItemAdapter(StoryItem(story_code=1, title="T", tags=["x"])))[:3]
+    ['url', 'kicker', 'lead']
+    """
+    return [name for name in WATCHED_FIELDS if not adapter.get(name)]
+
+
+def rejection_reason(adapter: ItemAdapter, missing: list[str], max_title: int) -> str | None:
+    """Why a record cannot be archived, or None.
+
+    >>> from crawler.items import StoryItem
+    >>> rejection_reason(ItemAdapter(StoryItem(story_code=1, title="T")), ["body"], 100)
+    'missing body'
+    >>> rejection_reason(ItemAdapter(StoryItem(title="T" * 101)), [], 100)
+    'title too long (101 characters, limit 100)'
+    """
+    absent = [name for name in REQUIRED_FIELDS if name in missing]
+    if absent:
+        return "missing " + ", ".join(absent)
+    title = adapter.get("title") or ""
+    if len(title) > max_title:
+        return f"title too long ({len(title)} characters, limit {max_title})"
+    return None
+
+
+class ValidatePipeline:
+    def __init__(self, stats: StatsCollector, run: ArchiveRun | None, max_title: int):
+        self.stats = stats
+        self.run = run
+        self.max_title = max_title
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ValidatePipeline:
+        return cls(
+            crawler.stats,
+            crawler.get_extension(ArchiveRun),
+            crawler.settings.getint("ARCHIVE_MAX_TITLE_LENGTH", 1000),
+        )
+
+    def process_item(self, item: Any) -> Any:
+        adapter = ItemAdapter(item)
+        missing = missing_fields(adapter)
+        for name in missing:
+            self.stats.inc_value(f"archive/field_missing/{name}")
+        reason = rejection_reason(adapter, missing, self.max_title)
+        if reason is None:
+            return item
+        code = adapter.get("story_code")
+        self.stats.inc_value(f"archive/rejected/{reason.split(' (')[0].replace(' ', '_')}")
+        if code is None or self.run is None:
+            logger.warning("Story %s not archived: %s", code, reason)
+        else:
+            self.run.settle(code, State.FAILED, detail=f"invalid record: {reason}")
+        raise DropItem(f"story {code}: {reason}")
