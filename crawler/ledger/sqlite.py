@@ -242,6 +242,23 @@ class SQLiteLedger:
             )
         return codes
 
+    def replace_archived(self, lines: list[ArchivedLine], sizes: dict[str, int]) -> list[int]:
+        """Rebuild every archived state from the archive's own lines; return
+        the codes that were archived without a line (now forgotten)."""
+        with self._transaction():
+            before = {
+                code
+                for (code,) in self._db.execute("SELECT code FROM codes WHERE state = 'archived'")
+            }
+            self._db.execute("DELETE FROM codes WHERE state = 'archived'")
+            for line in lines:
+                self._upsert_archived(line)
+            self._db.execute("DELETE FROM archive_files")
+            self._db.executemany(
+                "INSERT INTO archive_files (name, committed_size) VALUES (?, ?)", sizes.items()
+            )
+        return sorted(before - {line.code for line in lines})
+
     # -- runs ---------------------------------------------------------------
 
     def record_run(self, run_id: str, summary: dict[str, Any]) -> None:
