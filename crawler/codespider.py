@@ -162,6 +162,9 @@ class CodeSpider(Spider):
             callback=self.parse_story,
             errback=self.story_failed,
             meta={"code": code, "handle_httpstatus_list": [404, 410]},
+            # Codes are deduplicated here, by number; two codes redirecting to
+            # one story must both get an answer.
+            dont_filter=True,
         )
 
     # -- responses ----------------------------------------------------------
@@ -209,7 +212,9 @@ class CodeSpider(Spider):
             host = urlsplit(request.url).hostname
             if host not in self.allowed_domains:
                 self.crawler.stats.inc_value("archive/refused/offsite")
-                self.run.settle(code, State.FAILED, detail=f"redirect to another host refused ({host})")
+                self.run.settle(
+                    code, State.FAILED, detail=f"redirect to another host refused ({host})"
+                )
             else:
                 self.run.settle(code, State.BLOCKED, detail="disallowed by robots.txt")
             return

@@ -44,7 +44,7 @@ _NOT_A_NAME_START = frozenset(
         *("jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec"),
     }
 )
-# Lowercase words a proper name may contain ("Voice of America", "Agence France-Presse").
+# Lowercase words a proper name may contain ("Voice of America", "Ministry of Energy").
 _NAME_CONNECTORS = frozenset({"of", "and", "for", "the", "de", "du", "la", "le", "al", "el", "&"})
 _SENTENCE_MARKS = frozenset('?!;"\u201c\u201d')
 

@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from crawler.archive.writer import ARCHIVE_GLOB
 from crawler.archive.command import ArchiveCommand
+from crawler.archive.writer import ARCHIVE_GLOB
 from crawler.ledger import SQLiteLedger, State
 
 
@@ -78,4 +78,6 @@ class Command(ArchiveCommand):
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         status = archive_status(self.archive_dir(opts))
-        print(json.dumps(status, ensure_ascii=False, indent=2) if opts.json else format_status(status))
+        print(
+            json.dumps(status, ensure_ascii=False, indent=2) if opts.json else format_status(status)
+        )

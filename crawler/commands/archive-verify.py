@@ -9,9 +9,9 @@ from __future__ import annotations
 import argparse
 import json
 
+from crawler.archive.command import ArchiveCommand
 from crawler.archive.lock import LockHeld, RunLock
 from crawler.archive.verify import repair_archive, verify
-from crawler.archive.command import ArchiveCommand
 from crawler.errors import ExitCode
 from crawler.ledger import SQLiteLedger
 

@@ -42,7 +42,9 @@ def normalize_record(adapter: ItemAdapter) -> None:
     if adapter.get("url"):
         adapter["url"] = without_query(adapter["url"])
     title, body = adapter.get("title"), adapter.get("body")
-    adapter["content_sha256"] = content_sha256(title, adapter["lead"], body) if title and body else None
+    adapter["content_sha256"] = (
+        content_sha256(title, adapter["lead"], body) if title and body else None
+    )
 
 
 class NormalizePipeline:
