@@ -72,7 +72,7 @@ class LatestSpider(CodeSpider):
                 callback=self.parse_listing,
                 errback=self.listing_failed,
                 priority=10,
-                meta={"handle_httpstatus_list": [404, 410]},
+                meta={"handle_httpstatus_list": [404, 410], "listing": True},
             )
         self.highest_story = run.ledger.highest_story_code() or 0
         self.frontier = self.highest_story
@@ -120,5 +120,5 @@ class LatestSpider(CodeSpider):
             yield from self._extend()
 
     def listing_failed(self, failure: Failure) -> None:
-        self.crawler.stats.inc_value("archive/discovery/failed")
+        self.run.listing_failed()
         self.logger.warning("Listing %s failed: %s", failure.request.url, failure_reason(failure))

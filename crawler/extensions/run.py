@@ -38,13 +38,14 @@ LISTED_FAILURES = 100
 
 
 def new_run_id(now: datetime | None = None) -> str:
-    """Sortable and unique: UTC start time plus random bits.
+    """Sortable (archive files list in run order) and unique: UTC start time to
+    the microsecond, plus random bits.
 
-    >>> new_run_id(datetime(2026, 11, 28, 4, 2, 32, tzinfo=UTC))[:17]
-    '20261128T040232Z-'
+    >>> new_run_id(datetime(2026, 11, 28, 4, 2, 32, 5, tzinfo=UTC))[:24]
+    '20261128T040232.000005Z-'
     """
     now = now or datetime.now(UTC)
-    return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+    return f"{now:%Y%m%dT%H%M%S.%fZ}-{secrets.token_hex(3)}"
 
 
 class ArchiveRun:
@@ -63,7 +64,8 @@ class ArchiveRun:
         self.failures: dict[int, str] = {}
         self.asked = 0
         self.pending: set[int] = set()
-        self.responses = 0
+        self.answered = 0
+        self.listings_failed = 0
         self.storage_error: str | None = None
         self.interrupted = False
         self.finished = False
@@ -154,6 +156,11 @@ class ArchiveRun:
         self.stats.inc_value("archive/records/unchanged")
         self._count_outcome(code, State.ARCHIVED)
 
+    def listing_failed(self) -> None:
+        """A discovery page (home page, feed) could not be had."""
+        self.listings_failed += 1
+        self.stats.inc_value("archive/discovery/failed")
+
     def settled_this_run(self, code: int) -> State | None:
         return self.outcomes.get(code)
 
@@ -169,7 +176,11 @@ class ArchiveRun:
     # -- signals ---------------------------------------------------------------
 
     def response_received(self, response: Any, request: Any, spider: Spider) -> None:
-        self.responses += 1
+        # robots.txt answering says nothing about whether stories can be had.
+        if not ("code" in request.meta or request.meta.get("listing")):
+            return
+        if response.status < 400 or response.status in (404, 410):
+            self.answered += 1
 
     def engine_started(self) -> None:
         self.arguments = dict(getattr(self.crawler.spider, "run_arguments", {}))
@@ -231,7 +242,8 @@ class ArchiveRun:
                 storage_error=self.storage_error,
                 outcomes=dict(counts),
                 asked=self.asked,
-                responses=self.responses,
+                answered=self.answered,
+                listings_failed=self.listings_failed,
                 failed_max_ratio=self.failed_max_ratio,
             )
         )

@@ -25,25 +25,30 @@ class RunOutcome:
     storage_error: str | None = None
     outcomes: dict[str, int] = field(default_factory=dict)  # state -> codes settled this run
     asked: int = 0  # codes this run set out to settle
-    responses: int = 0  # HTTP responses received from the site, of any status
+    answered: int = 0  # responses that show the site serving us: 2xx, 3xx, 404, 410
+    listings_failed: int = 0  # home page or feed requests that got no page
     failed_max_ratio: float = 0.0
 
 
 def decide_exit_status(run: RunOutcome) -> ExitCode:
     """
-    >>> decide_exit_status(RunOutcome("finished", outcomes={"archived": 3}, asked=3, responses=3))
+    >>> decide_exit_status(RunOutcome("finished", outcomes={"archived": 3}, asked=3, answered=3))
     <ExitCode.OK: 0>
-    >>> decide_exit_status(RunOutcome("shutdown", outcomes={"archived": 1}, asked=3, responses=1))
+    >>> decide_exit_status(RunOutcome("shutdown", outcomes={"archived": 1}, asked=3, answered=1))
     <ExitCode.INTERRUPTED: 5>
-    >>> decide_exit_status(RunOutcome("finished", outcomes={"failed": 2}, asked=2, responses=0))
+    >>> decide_exit_status(RunOutcome("finished", outcomes={"failed": 2}, asked=2, answered=0))
     <ExitCode.UNREACHABLE: 4>
-    >>> decide_exit_status(RunOutcome("finished", outcomes={"blocked": 2}, asked=2, responses=1))
+    >>> decide_exit_status(RunOutcome("finished", outcomes={"blocked": 2}, asked=2, answered=1))
     <ExitCode.UNREACHABLE: 4>
-    >>> decide_exit_status(RunOutcome("finished", outcomes={"failed": 1, "archived": 9}, asked=10,
-    ...                               responses=10, failed_max_ratio=0.05))
+    >>> decide_exit_status(RunOutcome("finished", listings_failed=2))
+    <ExitCode.UNREACHABLE: 4>
+    >>> decide_exit_status(RunOutcome("finished", outcomes={"failed": 1}, asked=1, answered=1))
     <ExitCode.FAILURES: 3>
     >>> decide_exit_status(RunOutcome("finished", outcomes={"failed": 1, "archived": 9}, asked=10,
-    ...                               responses=10, failed_max_ratio=0.1))
+    ...                               answered=10, failed_max_ratio=0.05))
+    <ExitCode.FAILURES: 3>
+    >>> decide_exit_status(RunOutcome("finished", outcomes={"failed": 1, "archived": 9}, asked=10,
+    ...                               answered=10, failed_max_ratio=0.1))
     <ExitCode.OK: 0>
     """
     if run.storage_error:
@@ -55,9 +60,11 @@ def decide_exit_status(run: RunOutcome) -> ExitCode:
     failed = run.outcomes.get("failed", 0)
     blocked = run.outcomes.get("blocked", 0)
     settled = sum(run.outcomes.values())
+    if not settled and run.listings_failed and not run.answered:
+        return ExitCode.UNREACHABLE
     if settled and blocked == settled:
         return ExitCode.UNREACHABLE
-    if settled and failed + blocked == settled and run.responses == 0:
+    if settled and failed + blocked == settled and run.answered == 0:
         return ExitCode.UNREACHABLE
     if run.asked and failed / run.asked > run.failed_max_ratio:
         return ExitCode.FAILURES

@@ -8,6 +8,7 @@ the server object, so counts survive crawler restarts and crawlers in other proc
 from __future__ import annotations
 
 import contextlib
+import copy
 import re
 import socket
 import socketserver
@@ -171,12 +172,21 @@ class ReplicaSite:
         """Bind 127.0.0.1 (``port`` 0: any free port) and serve from a daemon thread."""
         if self._server is not None:
             raise RuntimeError("replica site already started")
+        self._forget_rendered()
         self._server = _Server(("127.0.0.1", port), self)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
         self._thread.start()
         return self
+
+    def _forget_rendered(self) -> None:
+        """Drop cached pages: they embed the site's URL, which a restart changes."""
+        with self._lock:
+            self._pages.clear()
+            self._listing.clear()
+            for fault in self._faults.values():
+                fault.response = None
 
     def stop(self) -> None:
         """Stop serving, end open connections and release the port; idempotent."""
@@ -358,14 +368,19 @@ class ReplicaSite:
         return _not_found()
 
     def _page(self, story: Story) -> bytes:
-        """The story's page, rendered on first request and cached."""
+        """The story's page, rendered on first request and cached.
+
+        The cache keeps a copy of the story it rendered, so a story edited in place
+        (``story.body.append(...)``) is re-rendered on its next request.
+        """
         cached = self._pages.get(story.code)
-        if cached is not None and cached[0] is story:
+        if cached is not None and cached[0] == story:
             return cached[1]
-        page = render_page(story, base_url=self.url, pad_to=self.pad_to)
+        snapshot = copy.deepcopy(story)
+        page = render_page(snapshot, base_url=self.url, pad_to=self.pad_to)
         with self._lock:
             if self._entries.get(story.code) is story:
-                self._pages[story.code] = (story, page)
+                self._pages[story.code] = (snapshot, page)
         return page
 
     def _path_of(self, code: int) -> str:

@@ -1,0 +1,1 @@
+"""Benchmarks for story-archive: they print figures, they assert nothing."""
