@@ -31,6 +31,7 @@ from crawler.errors import BadArguments
 from crawler.extensions.run import ArchiveRun
 from crawler.items import StoryItem
 from crawler.ledger import SETTLED, CodeState, State
+from crawler.pages.encoding import corrected_encoding
 from crawler.pages.story import StoryPage, code_in_url
 
 if TYPE_CHECKING:
@@ -39,6 +40,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 LOOKUP_CHUNK = 1000
+# What Scrapy's RobotsTxtMiddleware says when it refuses a request; other
+# IgnoreRequest causes (a decompression bomb, say) are failures, not blocks.
+ROBOTS_REFUSAL = "Forbidden by robots.txt"
 AGE = re.compile(r"^\s*(\d+)\s*([hdw])\s*$", re.IGNORECASE)
 AGE_UNITS = {"h": "hours", "d": "days", "w": "weeks"}
 
@@ -83,6 +87,10 @@ def failure_reason(failure: Failure) -> str:
         return "timeout"
     if failure.check(DownloadCancelledError):
         return "response over DOWNLOAD_MAXSIZE"
+    if failure.check(IgnoreRequest) and "DOWNLOAD_MAXSIZE" in failure.getErrorMessage():
+        return "decompressed body over DOWNLOAD_MAXSIZE"
+    if failure.check(IgnoreRequest):
+        return failure.getErrorMessage()[:300]
     if failure.check(ResponseDataLossError):
         return "incomplete body (connection lost before Content-Length)"
     return f"{failure.type.__name__}: {failure.getErrorMessage()}"[:300]
@@ -162,9 +170,6 @@ class CodeSpider(Spider):
             callback=self.parse_story,
             errback=self.story_failed,
             meta={"code": code, "handle_httpstatus_list": [404, 410]},
-            # Codes are deduplicated here, by number; two codes redirecting to
-            # one story must both get an answer.
-            dont_filter=True,
         )
 
     # -- responses ----------------------------------------------------------
@@ -177,6 +182,10 @@ class CodeSpider(Spider):
         if not isinstance(response, TextResponse):
             self.run.settle(code, State.NOT_FOUND, detail="not an HTML page")
             return
+        encoding = corrected_encoding(response.body, response.encoding)
+        if encoding is not None:
+            self.crawler.stats.inc_value("archive/extract/charset_corrected")
+            response = response.replace(encoding=encoding)
         page = StoryPage.from_response(response, crawled_at=utc_now_iso())
         try:
             story_code = page.story_code
@@ -208,14 +217,7 @@ class CodeSpider(Spider):
     def story_failed(self, failure: Failure) -> None:
         request: Request = failure.request  # type: ignore[attr-defined]
         code: int = request.meta["code"]
-        if failure.check(IgnoreRequest) and not failure.check(HttpError):
-            host = urlsplit(request.url).hostname
-            if host not in self.allowed_domains:
-                self.crawler.stats.inc_value("archive/refused/offsite")
-                self.run.settle(
-                    code, State.FAILED, detail=f"redirect to another host refused ({host})"
-                )
-            else:
-                self.run.settle(code, State.BLOCKED, detail="disallowed by robots.txt")
-            return
-        self.run.settle(code, State.FAILED, detail=failure_reason(failure))
+        if failure.check(IgnoreRequest) and ROBOTS_REFUSAL in failure.getErrorMessage():
+            self.run.settle(code, State.BLOCKED, detail="disallowed by robots.txt")
+        else:
+            self.run.settle(code, State.FAILED, detail=failure_reason(failure))

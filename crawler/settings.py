@@ -78,12 +78,19 @@ EXTENSIONS = {
     "crawler.extensions.progress.Progress": 500,
 }
 
+# Codes are deduplicated by the spiders, by number: two codes that redirect to
+# one story must both get an answer, so Scrapy's URL filter stands aside.
+# (dont_filter would do the same, but would also let offsite redirects through.)
+DUPEFILTER_CLASS = "scrapy.dupefilters.BaseDupeFilter"
+
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
 
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.retry.BackoffRetryMiddleware": 550,
+    # Above RedirectMiddleware (600), so it sees a redirect before it is followed.
+    "crawler.middlewares.boundary.SiteBoundaryMiddleware": 650,
 }
 RETRY_BACKOFF_BASE = 2.0
 RETRY_BACKOFF_MAX = 60.0

@@ -10,6 +10,7 @@ import contextlib
 import logging
 import secrets
 import signal
+import sqlite3
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -125,7 +126,11 @@ class ArchiveRun:
         self, code: int, state: State, *, detail: str | None = None, ref_code: int | None = None
     ) -> None:
         """Record a code's outcome (anything but a new record)."""
-        self.ledger.record(code, state, detail=detail, ref_code=ref_code)
+        try:
+            self.ledger.record(code, state, detail=detail, ref_code=ref_code)
+        except sqlite3.Error as exc:
+            self._storage_failed(f"cannot write the ledger: {exc}")
+            return
         self._count_outcome(code, state)
         if state is State.FAILED:
             self.failures[code] = detail or "unknown"
@@ -139,17 +144,26 @@ class ArchiveRun:
         try:
             offset, end = self.writer.append(item)
         except OSError as exc:
-            self.storage_error = f"cannot write {self.writer.path}: {exc}"
-            logger.error("Stopping: %s", self.storage_error)
+            raise self._storage_failed(f"cannot write {self.writer.path}: {exc}") from exc
+        try:
+            self.ledger.record_archived(
+                ArchivedLine(code, sha256, self.writer.name, offset, end, published_at, revision)
+            )
+        except sqlite3.Error as exc:
+            # The line is in the file: the next start's repair adopts it.
+            raise self._storage_failed(f"cannot write the ledger: {exc}") from exc
+        self._count_outcome(code, State.ARCHIVED)
+        self.stats.inc_value("archive/records/written")
+
+    def _storage_failed(self, message: str) -> StorageError:
+        """Stop the run: nothing more can be archived safely."""
+        if self.storage_error is None:
+            self.storage_error = message
+            logger.error("Stopping: %s", message)
             deferred_from_coro(
                 self.crawler.engine.close_spider_async(reason="archive_storage_error")
             )
-            raise StorageError(self.storage_error) from exc
-        self.ledger.record_archived(
-            ArchivedLine(code, sha256, self.writer.name, offset, end, published_at, revision)
-        )
-        self._count_outcome(code, State.ARCHIVED)
-        self.stats.inc_value("archive/records/written")
+        return StorageError(self.storage_error)
 
     def unchanged(self, code: int) -> None:
         """A refreshed story whose content did not change: nothing written."""
@@ -230,6 +244,11 @@ class ArchiveRun:
             assert self.exit_status is not None
             return self.exit_status
         self.finished = True
+        if reason == "finished":
+            # A request Scrapy dropped without an answer must not leave its
+            # code in no state at all.
+            for code in sorted(self.pending):
+                self.settle(code, State.FAILED, detail="no answer: the request was dropped")
         try:
             self.writer.close()
         except OSError as exc:
@@ -252,7 +271,7 @@ class ArchiveRun:
         try:
             write_summary(self.directory, self.run_id, summary)
             self.ledger.record_run(self.run_id, summary)
-        except OSError as exc:
+        except (OSError, sqlite3.Error) as exc:
             logger.error("Could not write the run summary: %s", exc)
         finally:
             self.ledger.close()

@@ -102,21 +102,30 @@ def _skipped(element: etree._Element) -> bool:
     return bool(marks.strip()) and SKIPPED_CLASS.search(marks) is not None
 
 
-def _is_story_link_block(element: etree._Element) -> bool:
-    """A paragraph that is nothing but a link to another story ("Read more")."""
-    links = [a for a in element.iter("a") if "/news/" in (a.get("href") or "")]
+def _is_story_link_block(element: etree._Element, site_hosts: frozenset[str]) -> bool:
+    """A paragraph that is nothing but a link to another story of this site
+    ("Read more: ..."). Links to other hosts are text like any other."""
+    links = [
+        a
+        for a in element.iter("a")
+        if code_in_url(href := (a.get("href") or "").strip()) is not None
+        and (urlsplit(href).hostname or "") in site_hosts
+    ]
     if not links:
         return False
     linked = normalize_text(" ".join(a.text_content() for a in links))
     return linked == normalize_text(element.text_content())
 
 
-def text_blocks(container: etree._Element) -> Iterator[str]:
+def text_blocks(
+    container: etree._Element, site_hosts: frozenset[str] = frozenset({""})
+) -> Iterator[str]:
     """The container's text, one string per visual block, in order.
 
     Walks iteratively (pages with 100,000 nested tags must not exhaust the
     stack) and skips scripts, styles, forms, captions, ads, tags and
-    related-story links.
+    related-story links (links to ``/news/{code}`` on one of ``site_hosts``;
+    "" stands for relative links).
     """
     parts: list[str] = []
     walker = etree.iterwalk(container, events=("start", "end"))
@@ -124,7 +133,8 @@ def text_blocks(container: etree._Element) -> Iterator[str]:
         is_block = element.tag in BLOCK_TAGS or element.tag == "br"
         if event == "start":
             if element is not container and (
-                _skipped(element) or (element.tag in ("p", "li") and _is_story_link_block(element))
+                _skipped(element)
+                or (element.tag in ("p", "li") and _is_story_link_block(element, site_hosts))
             ):
                 walker.skip_subtree()
                 continue
@@ -200,6 +210,14 @@ class StoryPage:
                 return _clean_url(absolute)
         return _clean_url(self.url)
 
+    @cached_property
+    def _site_hosts(self) -> frozenset[str]:
+        """Hosts whose story links are this site's own: relative links, the
+        host the page came from, and its canonical host."""
+        hosts = {"", urlsplit(self.url).hostname or ""}
+        hosts.update(urlsplit(href).hostname or "" for href in CANONICAL(self.root))
+        return frozenset(hosts)
+
     # -- fields -------------------------------------------------------------
 
     @cached_property
@@ -248,7 +266,8 @@ class StoryPage:
         container = self._body_container
         if container is None:
             return None, None
-        paragraphs = [p for p in map(normalize_text, text_blocks(container)) if p]
+        blocks = text_blocks(container, self._site_hosts)
+        paragraphs = [p for p in map(normalize_text, blocks) if p]
         paragraphs = [p for p in paragraphs if p != self.title]
         source = None
         if paragraphs:
