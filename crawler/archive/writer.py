@@ -31,16 +31,25 @@ def archive_file_name(run_id: str) -> str:
     return f"stories-{run_id}.jsonl"
 
 
-def serialize(item: Any) -> bytes:
-    """One archive line, exactly as written (UTF-8, no ``\\u`` escapes, ``\\n``)."""
-    buffer = io.BytesIO()
-    exporter = JsonLinesItemExporter(
-        buffer, encoding="utf-8", fields_to_export=RECORD_FIELDS, export_empty_fields=True
-    )
-    exporter.start_exporting()
-    exporter.export_item(item)
-    exporter.finish_exporting()
-    return buffer.getvalue()
+class LineSerializer:
+    """Records to archive lines (UTF-8, no ``\\u`` escapes, ``\\n``-ended),
+    through one JsonLinesItemExporter writing into a reused buffer."""
+
+    def __init__(self) -> None:
+        self._buffer = io.BytesIO()
+        self._exporter = JsonLinesItemExporter(
+            self._buffer,
+            encoding="utf-8",
+            fields_to_export=RECORD_FIELDS,
+            export_empty_fields=True,
+        )
+        self._exporter.start_exporting()
+
+    def __call__(self, item: Any) -> bytes:
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        self._exporter.export_item(item)
+        return self._buffer.getvalue()
 
 
 class ArchiveWriter:
@@ -54,6 +63,7 @@ class ArchiveWriter:
         self._size = 0
         self._last_sync = 0.0
         self._dirty = False
+        self._serialize = LineSerializer()
 
     @property
     def name(self) -> str:
@@ -61,7 +71,7 @@ class ArchiveWriter:
 
     def append(self, item: Any) -> tuple[int, int]:
         """Write one record; return its (offset, end) in the file."""
-        line = serialize(item)
+        line = self._serialize(item)
         if self._fd is None:
             self._open()
         assert self._fd is not None
