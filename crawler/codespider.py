@@ -22,10 +22,12 @@ from scrapy.exceptions import (
     ResponseDataLossError,
 )
 from scrapy.http import Response, TextResponse
+from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import TimeoutError as TwistedTimeoutError
 from twisted.python.failure import Failure
 
+from crawler import __version__
 from crawler.clean.dates import utc_now_iso
 from crawler.errors import BadArguments
 from crawler.extensions.run import ArchiveRun
@@ -100,6 +102,7 @@ class CodeSpider(Spider):
     """Base of the story spiders. ``-a refresh=7d`` re-fetches archived
     stories published within that window (a changed one gets a revision)."""
 
+    archives_stories = True  # the ArchiveRun extension only runs for these
     site_url: str
     run: ArchiveRun
 
@@ -108,6 +111,18 @@ class CodeSpider(Spider):
         self.refresh = parse_age(refresh) if refresh else None
         self.run_arguments: dict[str, Any] = {"refresh": refresh} if refresh else {}
         self._requested: set[int] = set()
+
+    @classmethod
+    def update_settings(cls, settings: BaseSettings) -> None:
+        super().update_settings(settings)
+        # The User-Agent names the project and CONTACT_URL, whichever of the
+        # two a user overrides; an explicit USER_AGENT wins.
+        if settings.getpriority("USER_AGENT") <= SETTINGS_PRIORITIES["project"]:
+            settings.set(
+                "USER_AGENT",
+                f"{settings['BOT_NAME']}/{__version__} (+{settings['CONTACT_URL']})",
+                priority="spider",
+            )
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> CodeSpider:

@@ -33,8 +33,9 @@ ARCHIVE_PROGRESS_INTERVAL = 30.0
 LATEST_PROBE_MISSES = 10
 
 # --- Politeness -----------------------------------------------------------
+# The spiders send "story-archive/<version> (+CONTACT_URL)" unless USER_AGENT is
+# set explicitly: point CONTACT_URL at a page that says who runs the crawler.
 CONTACT_URL = "https://github.com/story-archive/story-archive"
-USER_AGENT = f"story-archive/0.1 (+{CONTACT_URL})"
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 4

@@ -210,3 +210,34 @@ def test_robots_txt_is_obeyed(replica, archive_dir) -> None:
     assert replica.story_requests(800040) == 0
     assert ledger_state(archive_dir, 800040).state is State.BLOCKED
     assert result.exit_status == 4
+
+
+def test_user_agent_names_the_project_and_the_contact_url(replica, archive_dir) -> None:
+    replica.add_story(make_story(800050))
+    crawl(
+        "stories",
+        replica.url,
+        archive_dir,
+        settings={"CONTACT_URL": "https://archive.example/contact"},
+        codes="800050",
+    )
+    (agent,) = replica.user_agents
+    assert agent.startswith("story-archive/")
+    assert agent.endswith("(+https://archive.example/contact)")
+
+
+def test_polite_and_safe_defaults() -> None:
+    from scrapy.utils.project import get_project_settings
+
+    settings = get_project_settings()
+    assert settings.getbool("ROBOTSTXT_OBEY")
+    assert settings.getbool("AUTOTHROTTLE_ENABLED")
+    assert settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN") <= 4
+    assert not settings.getbool("TELNETCONSOLE_ENABLED")
+    assert not settings.getbool("REMOTE_CONTROL_ENABLED")
+    handlers = settings.getdict("DOWNLOAD_HANDLERS")
+    assert {scheme for scheme, handler in handlers.items() if handler is None} == {
+        "file", "data", "ftp", "s3"
+    }  # fmt: skip
+    assert settings.getint("DOWNLOAD_MAXSIZE") <= 8 * 1024 * 1024
+    assert settings.getint("RETRY_TIMES") >= 2

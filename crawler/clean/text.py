@@ -18,10 +18,6 @@ from collections.abc import Iterable
 # depends on them.
 _INVISIBLE = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\u200b\u2060\ufeff]")
 
-# Python's \s already covers U+00A0, U+1680, U+2000-U+200A, U+2028/9, U+202F,
-# U+205F and U+3000; the controls it also matches are gone by the time it runs.
-_WHITE_SPACE = re.compile(r"\s+")
-
 
 def normalize_text(value: str | None) -> str:
     """Decode entities, drop control and zero-width characters, collapse white space.
@@ -49,7 +45,11 @@ def normalize_text(value: str | None) -> str:
         if decoded == text:
             break
         text = decoded
-    return _WHITE_SPACE.sub(" ", text).strip(" ")
+    # str.split() splits on exactly the characters re's \s matches, so white
+    # space includes U+00A0, U+1680, U+2000-U+200A, U+2028/9, U+202F, U+205F and
+    # U+3000 (the controls it also covers are gone by now). split/join rather
+    # than re.sub: this runs on every text block of every page, several times faster.
+    return " ".join(text.split())
 
 
 def normalize_optional(value: str | None) -> str | None:

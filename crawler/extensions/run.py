@@ -52,8 +52,9 @@ def new_run_id(now: datetime | None = None) -> str:
 class ArchiveRun:
     def __init__(self, crawler: Crawler):
         settings = crawler.settings
-        if not settings.getbool("ARCHIVE_ENABLED", True):
-            raise NotConfigured("ARCHIVE_ENABLED is off")
+        if not getattr(crawler.spider, "archives_stories", False):
+            # scrapy shell, fetch, parse, bench...: no archive, no lock.
+            raise NotConfigured("not a story spider")
         self.crawler = crawler
         self.stats = crawler.stats
         self.directory = Path(settings.get("ARCHIVE_DIR", "archive"))

@@ -76,6 +76,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         path = urlsplit(self.path).path
+        self.server.site.user_agents[self.headers.get("User-Agent", "")] += 1
         self.server.site._serve(self, "GET", path)
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -154,6 +155,7 @@ class ReplicaSite:
         self.home_count = 20
         self.feed_enabled = True
         self.counts: Counter[str] = Counter()
+        self.user_agents: Counter[str] = Counter()
         self.log: list[tuple[str, str]] = []
         self._code_counts: Counter[int] = Counter()
         self._entries: dict[int, _Entry] = {}
