@@ -10,11 +10,13 @@ missing field, so a site redesign shows up in the very next run's stats.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TypeVar
 from urllib.parse import urldefrag, urljoin, urlsplit, urlunsplit
 
-from cssselect import HTMLTranslator
 from lxml import etree
 
 from crawler.clean.dates import parse_meta_date, parse_visible_date, to_iso
@@ -22,32 +24,84 @@ from crawler.clean.sources import parse_byline
 from crawler.clean.text import join_paragraphs, normalize_optional, normalize_text
 from crawler.items import StoryItem, content_sha256
 
-_translator = HTMLTranslator()
+T = TypeVar("T")
+
+# Where template slots are looked up: every id and class attribute of the page,
+# read with one query (see StoryPage._marked).
+IDS_AND_CLASSES = etree.XPath(".//@id | .//@class")
+# XPath's normalize-space(), which CSS class matching uses, splits on these
+# four characters only; str.split() would also split on NBSP and others.
+CLASS_NAME = re.compile(r"[^ \t\n\r]+")
+# The selector forms a Slot can be answered for (see Slot).
+SLOT_SELECTOR = re.compile(
+    r"(?P<tag>[a-z0-9]+)?(?P<mark>[#.][\w-]+)(?:(?P<combinator> ~ | )(?P<target>[a-z0-9]+))?"
+)
 
 
-def _compile(*selectors: str) -> tuple[etree.XPath, ...]:
-    """One compiled XPath per CSS selector, tried in the order given."""
-    return tuple(etree.XPath(_translator.css_to_xpath(s)) for s in selectors)
+@dataclass(frozen=True)
+class Slot:
+    """One template element, named by a CSS selector of the few forms the
+    templates need: ``#id`` or ``.class``, optionally on one tag (``h1#id``),
+    optionally followed by `` a`` (its descendant ``a``) or `` ~ a`` (its
+    following sibling ``a``). It is answered from the page's id/class index, not
+    by a query over the whole page; what it selects is what the CSS selector
+    selects, in document order.
+
+    >>> Slot.parse("h1.title")
+    Slot(css='h1.title', mark='.title', tag='h1')
+    >>> Slot.parse(".tags_title ~ a").step.path
+    '$marked/following-sibling::a'
+    >>> Slot.parse("div > a")
+    Traceback (most recent call last):
+    ValueError: unsupported template selector: 'div > a'
+    """
+
+    css: str
+    mark: str  # the "#id" or ".class" part, as StoryPage._marked keys it
+    tag: str | None
+    # From the marked elements to the selected ones, over all marked elements
+    # at once: libxml2 returns the union in document order without duplicates,
+    # as the CSS selector would select them.
+    step: etree.XPath | None = field(repr=False, compare=False)
+
+    @classmethod
+    def parse(cls, css: str) -> Slot:
+        match = SLOT_SELECTOR.fullmatch(css)
+        if match is None:
+            raise ValueError(f"unsupported template selector: {css!r}")
+        axis = {" ": "descendant", " ~ ": "following-sibling"}.get(match["combinator"])
+        step = etree.XPath(f"$marked/{axis}::{match['target']}") if axis else None
+        return cls(css, match["mark"], match["tag"], step)
+
+    def select(self, marked: dict[str, list[etree._Element]]) -> list[etree._Element]:
+        elements = marked.get(self.mark, [])
+        if self.tag is not None:
+            elements = [element for element in elements if element.tag == self.tag]
+        if self.step is None or not elements:
+            return elements
+        return self.step(elements[0], marked=elements)
 
 
-def _meta(*names: str) -> etree.XPath:
-    tests = " or ".join(f"@property='{n}' or @name='{n}'" for n in names)
-    return etree.XPath(f"//meta[{tests}]/@content")
+def _slots(*selectors: str) -> tuple[Slot, ...]:
+    """The slots of one field, tried in the order given."""
+    return tuple(map(Slot.parse, selectors))
 
 
-CODE_SLOTS = _compile("#docDocID", "#docDiv5InfoCode", ".news_id_c")
-DATE_SLOTS = _compile("#docDiv3Date", ".doc_date", ".news_pdate_c")
-KICKER_SLOTS = _compile("#docDiv3TitrRou", ".rutitr")
-TITLE_SLOTS = _compile("h1#docDiv3TitrMain", "h1.title")
-LEAD_SLOTS = _compile("#docDivLead1", ".subtitle")
-BODY_SLOTS = _compile("#doctextarea", ".docContentdiv", ".news_body", ".body")
-SECTION_SLOTS = _compile(".doc-section-info a", ".news_path a")
-TAG_SLOTS = _compile(".doc_tags1 a", ".tags_title ~ a", ".tags_container a", ".tags a")
-LEAD_IMAGE_SLOTS = _compile(".doc-image img", ".image_top img", "#docDivLead1 img")
+CODE_SLOTS = _slots("#docDocID", "#docDiv5InfoCode", ".news_id_c")
+DATE_SLOTS = _slots("#docDiv3Date", ".doc_date", ".news_pdate_c")
+KICKER_SLOTS = _slots("#docDiv3TitrRou", ".rutitr")
+TITLE_SLOTS = _slots("h1#docDiv3TitrMain", "h1.title")
+LEAD_SLOTS = _slots("#docDivLead1", ".subtitle")
+BODY_SLOTS = _slots("#doctextarea", ".docContentdiv", ".news_body", ".body")
+SECTION_SLOTS = _slots(".doc-section-info a", ".news_path a")
+TAG_SLOTS = _slots(".doc_tags1 a", ".tags_title ~ a", ".tags_container a", ".tags a")
+LEAD_IMAGE_SLOTS = _slots(".doc-image img", ".image_top img", "#docDivLead1 img")
 
-META_TITLE = _meta("og:title", "dcterms.title")
-META_DATE = _meta("dcterms.created", "article:published_time")
-META_SECTION = _meta("article:section")
+# <meta> names (``property`` or ``name`` attribute) of each metadata layer.
+META_TITLE = frozenset({"og:title", "dcterms.title"})
+META_DATE = frozenset({"dcterms.created", "article:published_time"})
+META_SECTION = frozenset({"article:section"})
+METAS = etree.XPath("//meta")
 CANONICAL = etree.XPath("//link[@rel='canonical']/@href")
 BODY_TEXT = etree.XPath("string(//body)")
 HTML_TITLE = etree.XPath("string(//title)")
@@ -73,23 +127,6 @@ BLOCK_TAGS = frozenset(
     {"p", "div", "li", "ul", "ol", "blockquote", "h2", "h3", "h4", "h5", "h6", "section",
      "article", "table", "tr", "td", "th", "pre", "dl", "dt", "dd", "header", "footer", "hr"}
 )  # fmt: skip
-
-
-def _first_text(root: etree._Element, slots: tuple[etree.XPath, ...]) -> str | None:
-    for slot in slots:
-        for element in slot(root):
-            text = normalize_text(element.text_content())
-            if text:
-                return text
-    return None
-
-
-def _first_element(root: etree._Element, slots: tuple[etree.XPath, ...]) -> etree._Element | None:
-    for slot in slots:
-        found = slot(root)
-        if found:
-            return found[0]
-    return None
 
 
 def _skipped(element: etree._Element) -> bool:
@@ -155,6 +192,15 @@ def text_blocks(
         yield "".join(parts)
 
 
+def _code_in_slot(text: str) -> int | None:
+    """The code in a Story Code slot: after its label, or its first number."""
+    match = CODE_LABEL.search(text)
+    if match:
+        return int(match.group(1))
+    match = DIGITS.search(text)
+    return int(match.group(0)) if match else None
+
+
 def _clean_url(url: str) -> str:
     scheme, netloc, path, _, _ = urlsplit(url)
     return urlunsplit((scheme, netloc, path, "", ""))
@@ -185,26 +231,83 @@ class StoryPage:
     def from_response(cls, response: object, crawled_at: str | None = None) -> StoryPage:
         return cls(response.selector.root, response.url, crawled_at)  # type: ignore[attr-defined]
 
-    # -- identity -----------------------------------------------------------
+    # -- where things are -----------------------------------------------------
+
+    @cached_property
+    def _marked(self) -> dict[str, list[etree._Element]]:
+        """Every element with an id or a class, under "#id" and under each
+        ".class", in document order: what every template slot is looked up in.
+        Built with one query, because a query per slot scans the whole page
+        each time, and most slots miss (a family B page misses all of family
+        A's, a story without tags misses every tag slot)."""
+        marked: defaultdict[str, list[etree._Element]] = defaultdict(list)
+        for value in IDS_AND_CLASSES(self.root):
+            element = value.getparent()
+            if value.attrname == "id":
+                marked["#" + value].append(element)
+            else:
+                # dict.fromkeys: an element naming a class twice is selected once.
+                for name in dict.fromkeys(CLASS_NAME.findall(value)):
+                    marked["." + name].append(element)
+        return marked
+
+    def _slot_matches(self, slots: tuple[Slot, ...]) -> Iterator[list[etree._Element]]:
+        """What each slot selects, slot by slot, so a field stops at the first
+        slot that gives it a value."""
+        for slot in slots:
+            yield slot.select(self._marked)
+
+    def _first_reading(self, slots: tuple[Slot, ...], read: Callable[[str], T | None]) -> T | None:
+        """The first element text, slots in order, that ``read`` finds a value in."""
+        for elements in self._slot_matches(slots):
+            for element in elements:
+                value = read(element.text_content())
+                if value is not None:
+                    return value
+        return None
+
+    def _first_element(self, slots: tuple[Slot, ...]) -> etree._Element | None:
+        for elements in self._slot_matches(slots):
+            if elements:
+                return elements[0]
+        return None
 
     @cached_property
     def _page_text(self) -> str:
+        """All the page's text: the last layer, read only when a slot misses."""
         return BODY_TEXT(self.root)
+
+    @cached_property
+    def _metas(self) -> list[etree._Element]:
+        """Every <meta>, found once for the date, title and section layers."""
+        return METAS(self.root)
+
+    def _meta_contents(self, names: frozenset[str]) -> Iterator[str]:
+        """The content of every <meta> whose ``property`` or ``name`` is one of
+        ``names``, in document order."""
+        for meta in self._metas:
+            content = meta.get("content")
+            if content is not None and (meta.get("property") in names or meta.get("name") in names):
+                yield content
+
+    @cached_property
+    def _canonical_hrefs(self) -> list[str]:
+        """Found once for the record's URL and for the site's own hosts."""
+        return CANONICAL(self.root)
+
+    # -- identity -----------------------------------------------------------
 
     @cached_property
     def story_code(self) -> int | None:
         """The Story Code the page itself shows; None means "not a story"."""
-        for slot in CODE_SLOTS:
-            for element in slot(self.root):
-                text = element.text_content()
-                match = CODE_LABEL.search(text) or DIGITS.search(text)
-                if match:
-                    return int(match.group(1) if match.re is CODE_LABEL else match.group(0))
+        code = self._first_reading(CODE_SLOTS, _code_in_slot)
+        if code is not None:
+            return code
         match = CODE_LABEL.search(self._page_text)
         return int(match.group(1)) if match else None
 
     def canonical_url(self) -> str:
-        for href in CANONICAL(self.root):
+        for href in self._canonical_hrefs:
             absolute = urljoin(self.url, href.strip())
             if code_in_url(absolute) == self.story_code:
                 return _clean_url(absolute)
@@ -215,43 +318,36 @@ class StoryPage:
         """Hosts whose story links are this site's own: relative links, the
         host the page came from, and its canonical host."""
         hosts = {"", urlsplit(self.url).hostname or ""}
-        hosts.update(urlsplit(href).hostname or "" for href in CANONICAL(self.root))
+        hosts.update(urlsplit(href).hostname or "" for href in self._canonical_hrefs)
         return frozenset(hosts)
 
     # -- fields -------------------------------------------------------------
 
     @cached_property
     def title(self) -> str | None:
-        title = _first_text(self.root, TITLE_SLOTS)
+        title = self._first_reading(TITLE_SLOTS, normalize_optional)
         if title:
             return title
-        for value in META_TITLE(self.root):
+        for value in self._meta_contents(META_TITLE):
             title = normalize_text(value)
             if title:
                 return title
         return normalize_optional(SITE_NAME_IN_TITLE.sub("", HTML_TITLE(self.root)))
 
     def kicker(self) -> str | None:
-        return _first_text(self.root, KICKER_SLOTS)
+        return self._first_reading(KICKER_SLOTS, normalize_optional)
 
     @cached_property
     def lead(self) -> str | None:
-        return _first_text(self.root, LEAD_SLOTS)
+        return self._first_reading(LEAD_SLOTS, normalize_optional)
 
     def published_at(self) -> str | None:
         """The visible date line wins; page metadata only fills in for it (it
         has been seen set to wrong dates on a sibling site)."""
-        visible = None
-        for slot in DATE_SLOTS:
-            for element in slot(self.root):
-                visible = parse_visible_date(element.text_content())
-                if visible:
-                    break
-            if visible:
-                break
+        visible = self._first_reading(DATE_SLOTS, parse_visible_date)
         if visible is None:
             visible = parse_visible_date(self._page_text)
-        metadata = next(filter(None, map(parse_meta_date, META_DATE(self.root))), None)
+        metadata = next(filter(None, map(parse_meta_date, self._meta_contents(META_DATE))), None)
         if visible and metadata and visible != metadata:
             self.notes.append("date_conflict")
         chosen = visible or metadata
@@ -259,7 +355,7 @@ class StoryPage:
 
     @cached_property
     def _body_container(self) -> etree._Element | None:
-        return _first_element(self.root, BODY_SLOTS)
+        return self._first_element(BODY_SLOTS)
 
     @cached_property
     def _body_and_byline(self) -> tuple[str | None, str | None]:
@@ -296,20 +392,20 @@ class StoryPage:
         return self._body_and_byline[1]
 
     def section(self) -> str | None:
-        for slot in SECTION_SLOTS:
-            crumbs = [normalize_text(a.text_content()) for a in slot(self.root)]
+        for links in self._slot_matches(SECTION_SLOTS):
+            crumbs = [normalize_text(a.text_content()) for a in links]
             crumbs = [c for c in crumbs if c and c.lower() not in HOME]
             if crumbs:
                 return crumbs[-1]
-        for value in META_SECTION(self.root):
+        for value in self._meta_contents(META_SECTION):
             section = normalize_text(value)
             if section:
                 return section
         return None
 
     def tags(self) -> list[str]:
-        for slot in TAG_SLOTS:
-            tags = [normalize_text(a.text_content()) for a in slot(self.root)]
+        for links in self._slot_matches(TAG_SLOTS):
+            tags = [normalize_text(a.text_content()) for a in links]
             tags = list(dict.fromkeys(t for t in tags if t))
             if tags:
                 return tags
@@ -317,7 +413,7 @@ class StoryPage:
 
     def images(self) -> list[str]:
         found: list[etree._Element] = []
-        lead_image = _first_element(self.root, LEAD_IMAGE_SLOTS)
+        lead_image = self._first_element(LEAD_IMAGE_SLOTS)
         if lead_image is not None:
             found.append(lead_image)
         if self._body_container is not None:
