@@ -84,6 +84,10 @@ EXTENSIONS = {
 # (dont_filter would do the same, but would also let offsite redirects through.)
 DUPEFILTER_CLASS = "scrapy.dupefilters.BaseDupeFilter"
 
+# A response gives one story; Scrapy starts this many asyncio workers per
+# response to process its output, so the default (100) is pure overhead here.
+CONCURRENT_ITEMS = 4
+
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
 
