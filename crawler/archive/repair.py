@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from crawler.archive.writer import ARCHIVE_GLOB
-from crawler.ledger import ArchivedLine, SQLiteLedger
+from crawler.ledger import ArchivedLine, Ledger
 
 TORN_DIR = "torn"
 
@@ -76,9 +76,8 @@ def archived_line(record: dict[str, Any], file: str, offset: int, end: int) -> A
     )
 
 
-def scan_lines(path: Path, start: int = 0) -> tuple[list[tuple[int, bytes]], int]:
-    """Lines from ``start`` as (offset, bytes); and the offset where the file
-    stops being complete records (the first bad line, or the end)."""
+def scan_lines(path: Path, start: int = 0) -> list[tuple[int, bytes]]:
+    """The file's lines from ``start``, each with its offset."""
     lines: list[tuple[int, bytes]] = []
     offset = start
     with path.open("rb") as handle:
@@ -86,7 +85,7 @@ def scan_lines(path: Path, start: int = 0) -> tuple[list[tuple[int, bytes]], int
         for line in handle:
             lines.append((offset, line))
             offset += len(line)
-    return lines, offset
+    return lines
 
 
 def _move_aside(path: Path, offset: int, data: bytes) -> str:
@@ -103,7 +102,7 @@ def repair_file(path: Path, start: int) -> tuple[list[ArchivedLine], list[str], 
     Good lines that follow a bad one are kept: the bad bytes are moved out and
     the good ones written back, so nothing complete is lost.
     """
-    lines, _ = scan_lines(path, start)
+    lines = scan_lines(path, start)
     good: list[tuple[int, bytes, dict[str, Any]]] = []
     bad: list[tuple[int, bytes]] = []
     for offset, line in lines:
@@ -125,13 +124,13 @@ def repair_file(path: Path, start: int) -> tuple[list[ArchivedLine], list[str], 
             handle.flush()
             os.fsync(handle.fileno())
         # Recompute offsets: the kept lines moved up.
-        lines, _ = scan_lines(path, start)
+        lines = scan_lines(path, start)
         good = [(o, line, r) for o, line in lines if (r := parse_record(line)) is not None]
     adopted = [archived_line(r, path.name, o, o + len(line)) for o, line, r in good]
     return adopted, torn, path.stat().st_size
 
 
-def repair(directory: Path, ledger: SQLiteLedger) -> RepairReport:
+def repair(directory: Path, ledger: Ledger) -> RepairReport:
     report = RepairReport()
     committed = ledger.committed_sizes()
     for path in sorted(directory.glob(ARCHIVE_GLOB)):

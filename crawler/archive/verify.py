@@ -14,7 +14,7 @@ from typing import Any
 
 from crawler.archive.repair import TORN_DIR, archived_line, parse_record, repair_file
 from crawler.archive.writer import ARCHIVE_GLOB
-from crawler.ledger import ArchivedLine, SQLiteLedger
+from crawler.ledger import ArchivedLine, Ledger
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,7 @@ def _check_lines(lines: list[_Line], report: Verification) -> dict[int, _Line]:
 
 
 def _check_ledger(
-    directory: Path, ledger: SQLiteLedger, latest: dict[int, _Line], report: Verification
+    directory: Path, ledger: Ledger, latest: dict[int, _Line], report: Verification
 ) -> None:
     archived = {state.code: state for state in ledger.archived()}
     for code, line in latest.items():
@@ -159,14 +159,14 @@ def _check_ledger(
             )
 
 
-def verify(directory: Path, ledger: SQLiteLedger) -> Verification:
+def verify(directory: Path, ledger: Ledger) -> Verification:
     report = Verification()
     latest = _check_lines(_read_archive(directory, report), report)
     _check_ledger(directory, ledger, latest, report)
     return report
 
 
-def repair_archive(directory: Path, ledger: SQLiteLedger) -> list[str]:
+def repair_archive(directory: Path, ledger: Ledger) -> list[str]:
     """Fix what the archive itself can fix; return what was done.
 
     Bad lines are moved aside to ``torn/`` (never deleted); repeated copies of

@@ -27,7 +27,7 @@ from crawler.clean.dates import utc_now_iso
 from crawler.errors import ArchiveLocked, ExitCode, StorageError
 from crawler.extensions.status import EXPLANATIONS, RunOutcome, decide_exit_status
 from crawler.extensions.summary import human_summary, write_summary
-from crawler.ledger import ArchivedLine, SQLiteLedger, State
+from crawler.ledger import ArchivedLine, Ledger, SQLiteLedger, State
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -83,7 +83,7 @@ class ArchiveRun:
         except OSError as exc:
             raise StorageError(f"cannot use archive directory {self.directory}: {exc}") from exc
         try:
-            self.ledger = SQLiteLedger.in_directory(self.directory)
+            self.ledger: Ledger = SQLiteLedger.in_directory(self.directory)
             self.repair_report = repair(self.directory, self.ledger)
         except Exception as exc:
             self.lock.release()
@@ -99,6 +99,14 @@ class ArchiveRun:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchiveRun:
         return cls(crawler)
+
+    @classmethod
+    def of(cls, crawler: Crawler, needed_by: str) -> ArchiveRun:
+        """The crawl's run, for components that cannot work without it."""
+        run = crawler.get_extension(cls)
+        if run is None:
+            raise NotConfigured(f"{needed_by} needs the ArchiveRun extension and its ledger")
+        return run
 
     def _report_repair(self, report: RepairReport) -> None:
         self.stats.set_value("archive/repair/adopted", report.adopted)

@@ -202,14 +202,6 @@ class SQLiteLedger:
                 (code, state.value, utc_now_iso(), detail, ref_code, attempts),
             )
 
-    def set_committed_size(self, archive_file: str, size: int) -> None:
-        with self._transaction():
-            self._db.execute(
-                "INSERT INTO archive_files (name, committed_size) VALUES (?, ?)"
-                " ON CONFLICT (name) DO UPDATE SET committed_size = excluded.committed_size",
-                (archive_file, size),
-            )
-
     def adopt_lines(self, archive_file: str, lines: list[ArchivedLine], size: int) -> None:
         """Repair: register lines found in an archive tail past the committed size."""
         with self._transaction():

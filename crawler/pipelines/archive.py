@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from itemadapter import ItemAdapter
-from scrapy.exceptions import DropItem, NotConfigured
+from scrapy.exceptions import DropItem
 
 from crawler.errors import StorageError
 from crawler.extensions.run import ArchiveRun
@@ -21,10 +21,7 @@ class ArchivePipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
-        run = crawler.get_extension(ArchiveRun)
-        if run is None:
-            raise NotConfigured("archiving needs the ArchiveRun extension")
-        return cls(run)
+        return cls(ArchiveRun.of(crawler, "archiving"))
 
     def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)

@@ -10,7 +10,7 @@ import enum
 from typing import TYPE_CHECKING, Any
 
 from itemadapter import ItemAdapter
-from scrapy.exceptions import DropItem, NotConfigured
+from scrapy.exceptions import DropItem
 
 from crawler.extensions.run import ArchiveRun
 from crawler.ledger import CodeState, State
@@ -63,10 +63,7 @@ class DedupPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DedupPipeline:
-        run = crawler.get_extension(ArchiveRun)
-        if run is None:
-            raise NotConfigured("deduplication needs the ArchiveRun extension and its ledger")
-        return cls(run)
+        return cls(ArchiveRun.of(crawler, "deduplication"))
 
     def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
