@@ -5,7 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from crawler.ledger import SQLiteLedger
 from tests.replica import ReplicaSite
+from tests.verifying import assert_ledger_matches_archive
 
 
 @pytest.fixture
@@ -15,5 +17,10 @@ def replica() -> Iterator[ReplicaSite]:
 
 
 @pytest.fixture
-def archive_dir(tmp_path: Path) -> Path:
-    return tmp_path / "archive"
+def archive_dir(tmp_path: Path) -> Iterator[Path]:
+    """An archive directory that must end every test with its ledger and its
+    files in agreement, whatever the test did to it."""
+    directory = tmp_path / "archive"
+    yield directory
+    if (directory / SQLiteLedger.FILENAME).exists():
+        assert_ledger_matches_archive(directory)
