@@ -11,7 +11,7 @@ import logging
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urlsplit
 
 from scrapy import Request, Spider
@@ -104,6 +104,8 @@ class CodeSpider(Spider):
 
     archives_stories = True  # the ArchiveRun extension only runs for these
     site_url: str
+    allowed_domains: list[str]
+    not_found_age: timedelta
     run: ArchiveRun
 
     def __init__(self, *args: Any, refresh: str | None = None, **kwargs: Any):
@@ -117,7 +119,7 @@ class CodeSpider(Spider):
         super().update_settings(settings)
         # The User-Agent names the project and CONTACT_URL, whichever of the
         # two a user overrides; an explicit USER_AGENT wins.
-        if settings.getpriority("USER_AGENT") <= SETTINGS_PRIORITIES["project"]:
+        if (settings.getpriority("USER_AGENT") or 0) <= SETTINGS_PRIORITIES["project"]:
             settings.set(
                 "USER_AGENT",
                 f"{settings['BOT_NAME']}/{__version__} (+{settings['CONTACT_URL']})",
@@ -125,10 +127,10 @@ class CodeSpider(Spider):
             )
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> CodeSpider:
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.site_url = parse_site_url(crawler.settings.get("SITE_URL", ""))
-        spider.allowed_domains = [urlsplit(spider.site_url).hostname]
+        spider.allowed_domains = [urlsplit(spider.site_url).hostname or ""]
         spider.not_found_age = timedelta(
             days=crawler.settings.getfloat("ARCHIVE_NOT_FOUND_RECHECK_DAYS")
         )

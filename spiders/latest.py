@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urljoin, urlsplit
 
 from scrapy import Request
@@ -24,14 +24,11 @@ from crawler.pages.story import code_in_url
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
-STORY_LINK = re.compile(rb"/news/(\d{1,12})")
-
 
 def linked_codes(response: Response, host: str | None) -> set[int]:
     """Story codes linked from a listing page (HTML or RSS), on our host only."""
-    if isinstance(response, TextResponse) and "html" in response.headers.get(
-        b"Content-Type", b"text/html"
-    ).decode("latin-1"):
+    content_type = (response.headers.get(b"Content-Type") or b"text/html").decode("latin-1")
+    if isinstance(response, TextResponse) and "html" in content_type:
         codes = set()
         for href in response.xpath("//a/@href").getall():
             url = urljoin(response.url, href)
@@ -53,13 +50,15 @@ class LatestSpider(CodeSpider):
     name = "latest"
     LISTINGS = ("/en", "/en/rss/allnews")
 
+    probe_misses: int
+
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.highest_story = 0
         self.frontier = 0
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> LatestSpider:
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.probe_misses = crawler.settings.getint("LATEST_PROBE_MISSES")
         return spider
@@ -121,4 +120,5 @@ class LatestSpider(CodeSpider):
 
     def listing_failed(self, failure: Failure) -> None:
         self.run.listing_failed()
-        self.logger.warning("Listing %s failed: %s", failure.request.url, failure_reason(failure))
+        request = failure.request  # type: ignore[attr-defined]
+        self.logger.warning("Listing %s failed: %s", request.url, failure_reason(failure))

@@ -19,15 +19,17 @@ class StoriesSpider(CodeSpider):
         self, *args: Any, codes: str | None = None, codes_file: str | None = None, **kwargs: Any
     ):
         super().__init__(*args, **kwargs)
-        if (codes is None) == (codes_file is None):
-            raise BadArguments("give exactly one of -a codes=... or -a codes_file=...")
         try:
-            self.codes = parse_codes(codes) if codes is not None else parse_codes_file(codes_file)
+            if codes is not None and codes_file is None:
+                self.codes = parse_codes(codes)
+                self.run_arguments["codes"] = codes
+            elif codes_file is not None and codes is None:
+                self.codes = parse_codes_file(codes_file)
+                self.run_arguments["codes_file"] = codes_file
+            else:
+                raise BadArguments("give exactly one of -a codes=... or -a codes_file=...")
         except CodeSpecError as exc:
             raise BadArguments(str(exc)) from exc
-        self.run_arguments.update(
-            {"codes": codes} if codes is not None else {"codes_file": codes_file}
-        )
 
     async def start(self) -> AsyncIterator[Request]:
         self.attach_run()

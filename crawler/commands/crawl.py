@@ -48,9 +48,10 @@ class Command(ScrapyCrawl):
         if run is None:
             self.exitcode = int(ExitCode.ERROR)
             return
-        # Set by the run at spider_closed; a second SIGTERM stops the reactor
-        # before that, and the run is finalized here instead.
-        self.exitcode = int(run.finalize("shutdown") if not run.finished else run.exit_status)
+        # Decided by the run at spider_closed (finalize() then only returns it);
+        # a second SIGTERM stops the reactor before that, and the run is
+        # finalized here instead.
+        self.exitcode = int(run.finalize("shutdown"))
 
 
 def _on_failure(started: Any, remember: Any) -> None:

@@ -239,7 +239,7 @@ class ArchiveRun:
         logger.warning("In-flight requests abandoned after %.0f s", self.stop_timeout)
         self.finalize("shutdown")
         with contextlib.suppress(RuntimeError):
-            reactor.stop()
+            reactor.stop()  # type: ignore[misc]  # Twisted's reactor is untyped here
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         self.finalize(reason)

@@ -47,7 +47,7 @@ class SiteBoundaryMiddleware:
     def process_response(self, request: Request, response: Response) -> Response:
         if not 300 <= response.status < 400 or b"Location" not in response.headers:
             return response
-        location = response.headers[b"Location"].decode("latin-1")
+        location = (response.headers.get(b"Location") or b"").decode("latin-1")
         allowed = list(getattr(self.crawler.spider, "allowed_domains", None) or [])
         reason = refusal(urljoin(request.url, location), allowed)
         if reason is None:

@@ -95,5 +95,5 @@ class BackoffRetryMiddleware(RetryMiddleware):
         asked = retry_after_seconds(retry_after)
         if asked is not None:
             delay = min(max(delay, asked), self.backoff_max)
-        self.crawler.stats.inc_value("archive/retry/backoff_seconds", delay)
+        self.crawler.stats.inc_value("archive/retry/backoff_ms", round(delay * 1000))
         await asyncio.sleep(delay)

@@ -48,7 +48,7 @@ def judge(
     'new'
     """
     is_archived = current is not None and current.state is State.ARCHIVED
-    if is_archived and current.sha256 == sha256:
+    if current is not None and is_archived and current.sha256 == sha256:
         return Verdict.UNCHANGED
     if archived_this_run:
         return Verdict.DUPLICATE_CODE
