@@ -29,12 +29,13 @@ from twisted.python.failure import Failure
 
 from crawler import __version__
 from crawler.clean.dates import utc_now_iso
+from crawler.clean.urls import code_in_url
 from crawler.errors import BadArguments
 from crawler.extensions.run import ArchiveRun
 from crawler.items import StoryItem
 from crawler.ledger import SETTLED, CodeState, State
 from crawler.pages.encoding import corrected_encoding
-from crawler.pages.story import StoryPage, code_in_url
+from crawler.pages.story import StoryPage
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

@@ -18,8 +18,8 @@ from scrapy import Request
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
+from crawler.clean.urls import code_in_url
 from crawler.codespider import CodeSpider, failure_reason
-from crawler.pages.story import code_in_url
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

@@ -15,13 +15,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TypeVar
-from urllib.parse import urldefrag, urljoin, urlsplit, urlunsplit
+from urllib.parse import urldefrag, urljoin, urlsplit
 
 from lxml import etree
 
 from crawler.clean.dates import parse_meta_date, parse_visible_date, to_iso
 from crawler.clean.sources import parse_byline
 from crawler.clean.text import join_paragraphs, normalize_optional, normalize_text
+from crawler.clean.urls import code_in_url, without_query
 from crawler.items import StoryItem, content_sha256
 
 T = TypeVar("T")
@@ -109,7 +110,6 @@ IMAGES_IN = etree.XPath(".//img")
 
 CODE_LABEL = re.compile(r"Story\s*Code\s*:?\s*(\d{1,12})\b", re.IGNORECASE)
 DIGITS = re.compile(r"\d{1,12}")
-NEWS_PATH_CODE = re.compile(r"/news/(\d{1,12})(?:[/?#]|$)")
 SITE_NAME_IN_TITLE = re.compile(r"^\s*The Iran Project\s*[-|:]\s*|\s*[-|:]\s*The Iran Project\s*$")
 HOME = {"home", "main page", "homepage"}
 
@@ -199,22 +199,6 @@ def _code_in_slot(text: str) -> int | None:
         return int(match.group(1))
     match = DIGITS.search(text)
     return int(match.group(0)) if match else None
-
-
-def _clean_url(url: str) -> str:
-    scheme, netloc, path, _, _ = urlsplit(url)
-    return urlunsplit((scheme, netloc, path, "", ""))
-
-
-def code_in_url(url: str) -> int | None:
-    """
-    >>> code_in_url("https://x.test/en/news/406025/some-slug?x=1")
-    406025
-    >>> code_in_url("https://x.test/en") is None
-    True
-    """
-    match = NEWS_PATH_CODE.search(urlsplit(url).path + "/")
-    return int(match.group(1)) if match else None
 
 
 class StoryPage:
@@ -310,8 +294,8 @@ class StoryPage:
         for href in self._canonical_hrefs:
             absolute = urljoin(self.url, href.strip())
             if code_in_url(absolute) == self.story_code:
-                return _clean_url(absolute)
-        return _clean_url(self.url)
+                return without_query(absolute)
+        return without_query(self.url)
 
     @cached_property
     def _site_hosts(self) -> frozenset[str]:

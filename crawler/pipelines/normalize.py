@@ -4,23 +4,14 @@ derived from exactly that form (whoever produced the item)."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from itemadapter import ItemAdapter
 
 from crawler.clean.text import join_paragraphs, normalize_optional, normalize_text
+from crawler.clean.urls import without_query
 from crawler.items import content_sha256
 
 OPTIONAL_TEXT = ("title", "kicker", "lead", "source", "section")
-
-
-def without_query(url: str) -> str:
-    """
-    >>> without_query("https://x.test/en/news/1/a-b?utm=1#top")
-    'https://x.test/en/news/1/a-b'
-    """
-    scheme, netloc, path, _, _ = urlsplit(url)
-    return urlunsplit((scheme, netloc, path, "", ""))
 
 
 def normalize_record(adapter: ItemAdapter) -> None:
