@@ -86,7 +86,7 @@ def test_second_run_while_one_holds_the_lock_exits_6_touching_nothing(replica, a
 
 
 def test_concurrent_run_is_refused_while_a_crawl_is_going(replica, archive_dir) -> None:
-    slow_site(replica, range(471000, 471004), delay=1.0)
+    slow_site(replica, range(471000, 471004), delay=4.0)
     first = start_cli("stories", replica.url, archive_dir, codes="471000-471003")
     try:
         wait_for(lambda: replica.requests_total() > 0)
