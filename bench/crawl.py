@@ -25,6 +25,7 @@ import json
 import os
 import select
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -57,6 +58,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--pages", type=int, default=3000, help="stories served and crawled")
     parser.add_argument("--concurrency", type=int, default=32, help="concurrent requests")
     parser.add_argument("--pad-to", type=int, default=35000, help="page size in bytes")
+    parser.add_argument("--rounds", type=int, default=3, help="bare-then-full rounds")
     return parser.parse_args(argv)
 
 
@@ -141,8 +143,10 @@ def bare_crawl(label: str, site: str, pages: int, concurrency: int, work: Path) 
     return run_timed(label, command, _env(None), pages, stats)
 
 
-def full_crawl(site: str, pages: int, concurrency: int, archive: Path, work: Path) -> CrawlTiming:
-    stats = work / "stats-full.json"
+def full_crawl(
+    label: str, site: str, pages: int, concurrency: int, archive: Path, work: Path
+) -> CrawlTiming:
+    stats = work / f"stats-{label}.json"
     settings = {
         "SITE_URL": site,
         "ARCHIVE_DIR": str(archive),
@@ -158,7 +162,7 @@ def full_crawl(site: str, pages: int, concurrency: int, archive: Path, work: Pat
     command = [sys.executable, "-m", "scrapy.cmdline", "crawl", "stories", "-a", f"codes={codes}"]
     for key, value in settings.items():
         command += ["-s", f"{key}={value}"]
-    return run_timed("full", command, _env("crawler.settings"), pages, stats)
+    return run_timed(label, command, _env("crawler.settings"), pages, stats)
 
 
 def archived_records(archive: Path) -> int:
@@ -203,16 +207,30 @@ def main(argv: Sequence[str] | None = None) -> None:
         with replica(args.pages, args.pad_to) as site:
             up = time.perf_counter() - start
             print(f"replica {site}: {args.pages} stories, pad-to {args.pad_to} B, up in {up:.1f}s")
-            print(f"concurrency {args.concurrency}")
+            print(f"concurrency {args.concurrency}, {args.rounds} round(s) of bare then full")
             startup = bare_crawl("startup", site, 0, args.concurrency, work)
-            warmup = bare_crawl("warm-up", site, args.pages, args.concurrency, work)
-            bare = bare_crawl("bare", site, args.pages, args.concurrency, work)
-            full = full_crawl(site, args.pages, args.concurrency, work / "archive", work)
+            timings = [startup, bare_crawl("warm-up", site, args.pages, args.concurrency, work)]
+            rounds = []
+            for number in range(1, args.rounds + 1):
+                bare = bare_crawl(f"bare-{number}", site, args.pages, args.concurrency, work)
+                archive = work / f"archive-{number}"
+                full = full_crawl(
+                    f"full-{number}", site, args.pages, args.concurrency, archive, work
+                )
+                timings += [bare, full]
+                rounds.append((bare, full, archive))
         print("wall = process spawn to exit; scrapy elapsed = spider open to close")
-        for timing in (startup, warmup, bare, full):
+        for timing in timings:
             print_timing(timing)
-        print_ratio(bare, full, startup)
-        print(f"archive records: {archived_records(work / 'archive')} (expected {args.pages})")
+        ratios = []
+        for bare, full, archive in rounds:
+            print(f"round {bare.label.split('-')[1]}:", end=" ")
+            print_ratio(bare, full, startup)
+            if bare.elapsed and full.elapsed:
+                ratios.append(full.rate(full.elapsed) / bare.rate(bare.elapsed))
+            print(f"  archive records: {archived_records(archive)} (expected {args.pages})")
+        if ratios:
+            print(f"median full/bare ratio on scrapy elapsed: {statistics.median(ratios):.2f}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
