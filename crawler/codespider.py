@@ -138,11 +138,8 @@ class CodeSpider(Spider):
         return spider
 
     def attach_run(self) -> ArchiveRun:
-        run = self.crawler.get_extension(ArchiveRun)
-        if run is None:
-            raise RuntimeError("the ArchiveRun extension is disabled: nothing would be archived")
-        self.run = run
-        return run
+        self.run = ArchiveRun.of(self.crawler, "a story spider")
+        return self.run
 
     # -- which codes --------------------------------------------------------
 
