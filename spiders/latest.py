@@ -29,17 +29,15 @@ def linked_codes(response: Response, host: str | None) -> set[int]:
     """Story codes linked from a listing page (HTML or RSS), on our host only."""
     content_type = (response.headers.get(b"Content-Type") or b"text/html").decode("latin-1")
     if isinstance(response, TextResponse) and "html" in content_type:
-        codes = set()
-        for href in response.xpath("//a/@href").getall():
-            url = urljoin(response.url, href)
-            code = code_in_url(url)
-            if code is not None and urlsplit(url).hostname == host:
-                codes.add(code)
-        return codes
-    # Feeds: <link> elements hold the story URLs.
+        links = response.xpath("//a/@href").getall()
+    else:  # feeds: <link> elements hold the story URLs
+        links = [
+            link.decode("utf-8", "replace")
+            for link in re.findall(rb"<link>\s*([^<\s]+)\s*</link>", response.body)
+        ]
     codes = set()
-    for link in re.findall(rb"<link>\s*([^<\s]+)\s*</link>", response.body):
-        url = urljoin(response.url, link.decode("utf-8", "replace"))
+    for link in links:
+        url = urljoin(response.url, link)
         code = code_in_url(url)
         if code is not None and urlsplit(url).hostname == host:
             codes.add(code)
@@ -65,6 +63,9 @@ class LatestSpider(CodeSpider):
 
     async def start(self) -> AsyncIterator[Request]:
         run = self.attach_run()
+        # Known before the first listing can answer: parse_listing relies on it.
+        self.highest_story = run.ledger.highest_story_code() or 0
+        self.frontier = self.highest_story
         for path in self.LISTINGS:
             yield Request(
                 self.site_url + path,
@@ -73,8 +74,6 @@ class LatestSpider(CodeSpider):
                 priority=10,
                 meta={"handle_httpstatus_list": [404, 410], "listing": True},
             )
-        self.highest_story = run.ledger.highest_story_code() or 0
-        self.frontier = self.highest_story
         if self.refresh is not None:
             since = (datetime.now(UTC) - self.refresh).isoformat()
             for code in run.ledger.codes_published_since(since):
