@@ -27,7 +27,7 @@ class Command(ScrapyCrawl):
         if len(args) != 1:
             raise UsageError("give exactly one spider: scrapy crawl <spider>")
         assert self.crawler_process
-        crawler = self._create_crawler(args[0])
+        crawler = self.crawler_process.create_crawler(args[0])
         startup_errors: list[BaseException] = []
         started = self.crawler_process.crawl(crawler, **opts.spargs)
         _on_failure(started, startup_errors.append)
