@@ -160,3 +160,52 @@ def _check_range(start: int, end: int, where: str) -> None:
         raise CodeSpecError(f"{where}: {start} is not a story code (codes start at 1)")
     if start > end:
         raise CodeSpecError(f"{where}: range {start}-{end} is reversed (start {start} > end {end})")
+
+
+class CodeRanges:
+    """A growing set of codes kept as merged ranges: what a run has seen, in
+    memory that grows with the number of gaps, not with the number of codes.
+
+    >>> seen = CodeRanges()
+    >>> for code in (5, 7, 6, 1, 9, 8):
+    ...     seen.add(code)
+    >>> seen.ranges, 6 in seen, 2 in seen, len(seen)
+    ([(1, 1), (5, 9)], True, False, 6)
+    >>> seen.add_range(2, 4); seen.ranges
+    [(1, 9)]
+    """
+
+    def __init__(self) -> None:
+        self._starts: list[int] = []
+        self._ends: list[int] = []
+        self._size = 0
+
+    @property
+    def ranges(self) -> list[tuple[int, int]]:
+        return list(zip(self._starts, self._ends, strict=True))
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __contains__(self, code: object) -> bool:
+        if not isinstance(code, int):
+            return False
+        index = bisect.bisect_right(self._starts, code) - 1
+        return index >= 0 and code <= self._ends[index]
+
+    def add(self, code: int) -> None:
+        self.add_range(code, code)
+
+    def add_range(self, low: int, high: int) -> None:
+        # The ranges that touch or overlap [low, high] are merged into one.
+        first = bisect.bisect_left(self._ends, low - 1)
+        last = bisect.bisect_right(self._starts, high + 1)
+        if first < last:
+            covered = sum(self._ends[i] - self._starts[i] + 1 for i in range(first, last))
+            low = min(low, self._starts[first])
+            high = max(high, self._ends[last - 1])
+        else:
+            covered = 0
+        self._starts[first:last] = [low]
+        self._ends[first:last] = [high]
+        self._size += high - low + 1 - covered

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urlsplit
@@ -21,21 +21,22 @@ from scrapy.exceptions import (
     IgnoreRequest,
     ResponseDataLossError,
 )
-from scrapy.http import Response, TextResponse
+from scrapy.http import Response
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.asyncio import sleep
 from twisted.internet.error import TimeoutError as TwistedTimeoutError
 from twisted.python.failure import Failure
 
 from crawler import __version__
-from crawler.clean.dates import utc_now_iso
 from crawler.clean.urls import code_in_url
+from crawler.codes import CodeRanges
 from crawler.errors import BadArguments
 from crawler.extensions.run import ArchiveRun
 from crawler.items import StoryItem
-from crawler.ledger import SETTLED, CodeState, State
-from crawler.pages.encoding import corrected_encoding
-from crawler.pages.story import StoryPage
+from crawler.ledger import State
+from crawler.ledger.rules import AskPolicy, due
+from crawler.pages.reading import GENERIC_LAYOUT, read_story
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -48,6 +49,9 @@ LOOKUP_CHUNK = 1000
 ROBOTS_REFUSAL = "Forbidden by robots.txt"
 AGE = re.compile(r"^\s*(\d+)\s*([hdw])\s*$", re.IGNORECASE)
 AGE_UNITS = {"h": "hours", "d": "days", "w": "weeks"}
+LANGUAGE = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?")
+# How often a plan waiting for room in the engine looks again (seconds).
+BACKOUT_POLL = 0.01
 
 
 def parse_age(text: str) -> timedelta:
@@ -82,6 +86,21 @@ def parse_site_url(value: str) -> str:
     return value.strip().rstrip("/")
 
 
+def parse_language(value: str) -> str:
+    """SITE_LANGUAGE: the edition's path segment and the records' language.
+
+    >>> parse_language("fa")
+    'fa'
+    >>> parse_language("/en/")
+    Traceback (most recent call last):
+    ...
+    crawler.errors.BadArguments: SITE_LANGUAGE: '/en/' is not a language code such as en or fa
+    """
+    if not LANGUAGE.fullmatch(value):
+        raise BadArguments(f"SITE_LANGUAGE: {value!r} is not a language code such as en or fa")
+    return value
+
+
 def failure_reason(failure: Failure) -> str:
     """The per-code reason recorded for a request that never gave a page."""
     if failure.check(HttpError):
@@ -105,6 +124,7 @@ class CodeSpider(Spider):
 
     archives_stories = True  # the ArchiveRun extension only runs for these
     site_url: str
+    language: str
     allowed_domains: list[str]
     not_found_age: timedelta
     run: ArchiveRun
@@ -113,7 +133,9 @@ class CodeSpider(Spider):
         super().__init__(*args, **kwargs)
         self.refresh = parse_age(refresh) if refresh else None
         self.run_arguments: dict[str, Any] = {"refresh": refresh} if refresh else {}
-        self._requested: set[int] = set()
+        # Every code this run planned (asked or skipped), so none is counted
+        # or requested twice; ranges, so a huge range costs no memory.
+        self.seen = CodeRanges()
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
@@ -131,6 +153,7 @@ class CodeSpider(Spider):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.site_url = parse_site_url(crawler.settings.get("SITE_URL", ""))
+        spider.language = parse_language(crawler.settings.get("SITE_LANGUAGE", ""))
         spider.allowed_domains = [urlsplit(spider.site_url).hostname or ""]
         spider.not_found_age = timedelta(
             days=crawler.settings.getfloat("ARCHIVE_NOT_FOUND_RECHECK_DAYS")
@@ -143,45 +166,62 @@ class CodeSpider(Spider):
 
     # -- which codes --------------------------------------------------------
 
-    def wanted(self, state: CodeState | None, *, probing: bool = False) -> bool:
-        """Whether a code with this ledger state should be fetched now."""
-        if state is None or state.state is State.FAILED:
-            return True
-        if state.state in SETTLED:
-            return self._due_for_refresh(state)
-        if probing:
-            return True
-        checked = datetime.fromisoformat(state.updated_at.replace("Z", "+00:00"))
-        return datetime.now(UTC) - checked >= self.not_found_age
+    def policy(self, *, listed: bool = False) -> AskPolicy:
+        return AskPolicy(self.not_found_age, self.refresh, listed)
 
-    def _due_for_refresh(self, state: CodeState) -> bool:
-        if self.refresh is None or state.state is not State.ARCHIVED or not state.published_at:
-            return False
-        published = datetime.fromisoformat(state.published_at)
-        return datetime.now(UTC) - published <= self.refresh
-
-    def requests_for(self, low: int, high: int, *, probing: bool = False) -> Iterator[Request]:
-        """Requests for the codes in [low, high] that the ledger does not
-        call settled; the others are counted as skipped."""
+    def requests_for(self, low: int, high: int, *, listed: bool = False) -> Iterator[Request]:
+        """Requests for the codes in [low, high] that this run has not planned
+        yet and that are due (see ``rules.due``); the others are counted as
+        skipped. One ledger query per chunk of codes."""
+        policy = self.policy(listed=listed)
         for chunk_low in range(low, high + 1, LOOKUP_CHUNK):
             chunk_high = min(high, chunk_low + LOOKUP_CHUNK - 1)
             states = self.run.ledger.states_between(chunk_low, chunk_high)
+            now = datetime.now(UTC)
             for code in range(chunk_low, chunk_high + 1):
-                if code in self._requested:
+                if code in self.seen:
                     continue
-                self.run.plan(1)
+                self.seen.add(code)
+                self.run.plan()
                 state = states.get(code)
-                if self.wanted(state, probing=probing):
+                if due(state, now, policy):
                     yield self.story_request(code)
                 else:
                     assert state is not None
                     self.run.skip(state.state)
 
+    async def lazily(self, low: int, high: int, *, listed: bool = False) -> AsyncIterator[Request]:
+        """:meth:`requests_for`, one request at a time as the engine can take
+        it: a range of ten million codes is never queued whole, and the
+        reactor (signals, answers) runs between ledger chunks."""
+        for chunk_low in range(low, high + 1, LOOKUP_CHUNK):
+            for request in self.requests_for(
+                chunk_low, min(high, chunk_low + LOOKUP_CHUNK - 1), listed=listed
+            ):
+                if not await self.room():
+                    return
+                yield request
+            await sleep(0)
+            if not self.crawler.engine.running:
+                return
+
+    async def room(self) -> bool:
+        """Wait until the engine can take one more request; False once it is
+        stopping, so a SIGTERM is not held up by a plan that is still long."""
+        engine = self.crawler.engine
+        while engine.needs_backout():
+            if not engine.running or self.run.interrupted:
+                return False
+            await sleep(BACKOUT_POLL)
+        return True
+
+    def story_url(self, code: int) -> str:
+        return f"{self.site_url}/{self.language}/news/{code}"
+
     def story_request(self, code: int) -> Request:
-        self._requested.add(code)
         self.run.requested(code)
         return Request(
-            f"{self.site_url}/en/news/{code}",
+            self.story_url(code),
             callback=self.parse_story,
             errback=self.story_failed,
             meta={"code": code, "handle_httpstatus_list": [404, 410]},
@@ -194,36 +234,39 @@ class CodeSpider(Spider):
         if response.status in (404, 410):
             self.run.settle(code, State.NOT_FOUND, detail=f"HTTP {response.status}")
             return
-        if not isinstance(response, TextResponse):
-            self.run.settle(code, State.NOT_FOUND, detail="not an HTML page")
+        if response.meta.get("redirect_urls") and self.is_home_or_listing(response.url):
+            self.run.settle(
+                code, State.NOT_FOUND, detail=f"redirected to {urlsplit(response.url).path or '/'}"
+            )
             return
-        encoding = corrected_encoding(response.body, response.encoding)
-        if encoding is not None:
-            self.crawler.stats.inc_value("archive/extract/charset_corrected")
-            response = response.replace(encoding=encoding)
-        page = StoryPage.from_response(response, crawled_at=utc_now_iso())
         try:
-            story_code = page.story_code
-            item = page.to_item() if story_code is not None else None
+            reading = read_story(response, self.language, self.crawler.stats)
         except Exception as exc:
             logger.exception("Extraction failed for story %s (%s)", code, response.url)
             self.run.settle(code, State.FAILED, detail=f"extraction error: {exc!r}"[:300])
             return
-        for note in page.notes:
-            self.crawler.stats.inc_value(f"archive/extract/{note}")
-        if story_code is None or item is None:
-            self.run.settle(code, State.NOT_FOUND, detail=self._not_a_story(response))
+        stats = self.crawler.stats
+        for note in reading.notes:
+            stats.inc_value(f"archive/extract/{note}")
+        if reading.item is None:
+            self.run.settle(code, reading.state, detail=reading.detail)
             return
+        story_code = reading.item.story_code
+        assert story_code is not None
+        stats.inc_value("archive/extract/records")
+        stats.inc_value(f"archive/layout/{reading.item.layout}")
+        if reading.item.layout == GENERIC_LAYOUT:
+            self.run.sample("generic", story_code)
         if story_code != code:
+            # A real redirect to another story: this code is settled as such,
+            # and the story is archived under its own code.
             self.run.settle(code, State.REDIRECTED, ref_code=story_code)
-        yield item
+        yield reading.item
         yield from self.story_found(story_code)
 
-    @staticmethod
-    def _not_a_story(response: Response) -> str:
-        if response.meta.get("redirect_urls") and code_in_url(response.url) is None:
-            return f"redirected to a page that is not a story ({urlsplit(response.url).path})"
-        return "no story code on the page (error page)"
+    def is_home_or_listing(self, url: str) -> bool:
+        """A redirect here means the site says the story is not there."""
+        return code_in_url(url) is None
 
     def story_found(self, code: int) -> Iterator[Request]:
         """Hook for spiders that discover codes as they go."""

@@ -10,6 +10,9 @@ COMMANDS_MODULE = "crawler.commands"
 # A story is requested at {SITE_URL}/en/news/{code}; pointing this at a mirror
 # (or the test replica) is all it takes to archive from somewhere else.
 SITE_URL = "https://www.theiranproject.com"
+# The edition: stories at {SITE_URL}/{SITE_LANGUAGE}/news/{code}, the home page
+# at {SITE_URL}/{SITE_LANGUAGE}, and the records' `language`. "fa" for Persian.
+SITE_LANGUAGE = "en"
 
 # --- The archive ----------------------------------------------------------
 ARCHIVE_DIR = "archive"
@@ -22,6 +25,10 @@ ARCHIVE_FSYNC_INTERVAL = 1.0
 ARCHIVE_NOT_FOUND_RECHECK_DAYS = 7
 # A run whose share of failed codes is above this ends with exit status 3.
 ARCHIVE_FAILED_MAX_RATIO = 0.0
+# A run in which a field is missing on a larger share of the pages that gave a
+# record than this ends with exit status 8 (the site's layout changed). Only
+# the fields named are watched; add optional ones (lead, source...) to watch them.
+ARCHIVE_FIELD_MISSING_MAX_RATIO = {"title": 0.0, "body": 0.0, "published_at": 0.0}
 # After the first SIGTERM/Ctrl-C, in-flight requests get this long to finish
 # before they are abandoned.
 ARCHIVE_STOP_TIMEOUT = 20
@@ -31,6 +38,13 @@ ARCHIVE_PROGRESS_INTERVAL = 30.0
 # `scrapy crawl latest`: stop probing upward after this many consecutive
 # codes that are not stories.
 LATEST_PROBE_MISSES = 10
+# A listed code more than this far above the highest story known is fetched
+# alone and logged as a stray, never gap-filled up to: one bad link must not
+# send a run into millions of requests.
+LATEST_MAX_JUMP = 2000
+# Codes left failed, blocked or unrecognized by earlier runs that each `latest`
+# run asks again, oldest first (`stories -a codes=failed` asks them all).
+LATEST_RETRY_MAX = 100
 
 # --- Politeness -----------------------------------------------------------
 # The spiders send "story-archive/<version> (+CONTACT_URL)" unless USER_AGENT is
@@ -68,7 +82,6 @@ REDIRECT_MAX_TIMES = 5
 
 # --- Components -----------------------------------------------------------
 ITEM_PIPELINES = {
-    "crawler.pipelines.normalize.NormalizePipeline": 100,
     "crawler.pipelines.validate.ValidatePipeline": 200,
     "crawler.pipelines.dedup.DedupPipeline": 300,
     "crawler.pipelines.archive.ArchivePipeline": 800,

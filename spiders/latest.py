@@ -20,6 +20,8 @@ from twisted.python.failure import Failure
 
 from crawler.clean.urls import code_in_url
 from crawler.codespider import CodeSpider, failure_reason
+from crawler.ledger import ASKED_AGAIN
+from crawler.ledger.rules import AskPolicy
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -46,29 +48,47 @@ def linked_codes(response: Response, host: str | None) -> set[int]:
 
 class LatestSpider(CodeSpider):
     name = "latest"
-    LISTINGS = ("/en", "/en/rss/allnews")
+    FEED = "/rss/allnews"
 
     probe_misses: int
+    max_jump: int
+    retry_max: int
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.highest_story = 0
+        self.highest_story = self.highest_at_start = 0
+        # Codes up to here are covered by probing and gap filling.
         self.frontier = 0
+        self.strays: set[int] = set()
+        self.started_empty = False
+        self.floor: int | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.probe_misses = crawler.settings.getint("LATEST_PROBE_MISSES")
+        spider.max_jump = crawler.settings.getint("LATEST_MAX_JUMP")
+        spider.retry_max = crawler.settings.getint("LATEST_RETRY_MAX")
         return spider
+
+    def policy(self, *, listed: bool = False) -> AskPolicy:
+        return AskPolicy(
+            self.not_found_age, self.refresh, listed, probe_above=self.highest_at_start
+        )
+
+    def listing_urls(self) -> list[str]:
+        home = f"{self.site_url}/{self.language}"
+        return [home, home + self.FEED]
 
     async def start(self) -> AsyncIterator[Request]:
         run = self.attach_run()
         # Known before the first listing can answer: parse_listing relies on it.
         self.highest_story = run.ledger.highest_story_code() or 0
-        self.frontier = self.highest_story
-        for path in self.LISTINGS:
+        self.frontier = self.highest_at_start = self.highest_story
+        self.started_empty = not self.highest_story
+        for url in self.listing_urls():
             yield Request(
-                self.site_url + path,
+                url,
                 callback=self.parse_listing,
                 errback=self.listing_failed,
                 priority=10,
@@ -77,9 +97,15 @@ class LatestSpider(CodeSpider):
         if self.refresh is not None:
             since = (datetime.now(UTC) - self.refresh).isoformat()
             for code in run.ledger.codes_published_since(since):
-                if code not in self._requested:
-                    run.plan(1)
-                    yield self.story_request(code)
+                async for request in self.lazily(code, code):
+                    yield request
+        # Codes earlier runs could not settle, oldest answer first: a failed
+        # code is retried even after it has dropped off the home page.
+        for code in run.ledger.codes_in_states(
+            ASKED_AGAIN, limit=self.retry_max, oldest_first=True
+        ):
+            async for request in self.lazily(code, code):
+                yield request
         if self.highest_story:
             for request in self._extend():
                 yield request
@@ -90,10 +116,10 @@ class LatestSpider(CodeSpider):
         if target <= self.frontier:
             return
         low, self.frontier = self.frontier + 1, target
-        yield from self.requests_for(low, target, probing=True)
+        yield from self.requests_for(low, target)
 
     def story_found(self, code: int) -> Iterator[Request]:
-        if code > self.highest_story:
+        if code > self.highest_story and code not in self.strays:
             self.highest_story = code
             yield from self._extend()
 
@@ -105,14 +131,37 @@ class LatestSpider(CodeSpider):
         self.crawler.stats.inc_value("archive/discovery/linked_codes", len(codes))
         if not codes:
             return
-        newest = max(codes)
-        if not self.frontier:
+        # Measured from the highest story known, or in an empty archive from
+        # the oldest code listed.
+        known = self.highest_story or min(codes)
+        strays = {code for code in codes if code > known + self.max_jump}
+        for code in sorted(strays):
+            self.logger.warning(
+                "Stray code %s listed at %s: more than LATEST_MAX_JUMP (%s) above the"
+                " highest story known (%s); fetched alone",
+                code, response.url, self.max_jump, known,
+            )  # fmt: skip
+            self.crawler.stats.inc_value("archive/discovery/strays")
+            self.strays.add(code)
+            yield from self.requests_for(code, code, listed=True)
+        codes -= strays
+        if not codes:
+            return
+        newest, oldest = max(codes), min(codes)
+        if self.started_empty:
             # An empty archive starts from the oldest story listed, not code 1:
             # older stories are a backfill (`scrapy crawl stories -a codes=...`).
-            self.frontier = min(codes) - 1
-        # Linked codes older than what we probe are still new to us if unknown.
-        for code in sorted(c for c in codes if c <= self.frontier):
-            yield from self.requests_for(code, code)
+            # A later listing with older entries lowers the start, so no code
+            # between the oldest entries of two listings is left out.
+            if self.floor is None:
+                self.floor, self.frontier = oldest, oldest - 1
+            elif oldest < self.floor:
+                yield from self.requests_for(oldest, self.floor - 1)
+                self.floor = oldest
+        # Linked codes are the site's own evidence: asked even when a recent
+        # check found nothing there.
+        for code in sorted(codes):
+            yield from self.requests_for(code, code, listed=True)
         if newest > self.highest_story:
             self.highest_story = newest
             yield from self._extend()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
@@ -18,14 +18,20 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def progress_line(done: int, total: int, elapsed: float) -> str:
-    """
+def progress_line(done: int, total: int, elapsed: float, fetched: int | None = None) -> str:
+    """``done`` includes codes skipped as already settled; the rate and the
+    ETA count only the codes ``fetched`` (settled by requests), since skips
+    cost nothing and would make the rate a lie.
+
     >>> progress_line(250, 1000, 10.0)
     'progress: 250/1000 codes (25.0%), 25.0 codes/s, ETA 0:00:30'
+    >>> progress_line(600, 1000, 10.0, fetched=100)
+    'progress: 600/1000 codes (60.0%), 10.0 codes/s, ETA 0:00:40'
     >>> progress_line(0, 0, 5.0)
     'progress: 0/0 codes (100.0%), 0.0 codes/s, ETA 0:00:00'
     """
-    rate = done / elapsed if elapsed > 0 else 0.0
+    fetched = done if fetched is None else fetched
+    rate = fetched / elapsed if elapsed > 0 else 0.0
     share = 100.0 * done / total if total else 100.0
     remaining = max(0, total - done)
     eta = timedelta(seconds=round(remaining / rate)) if rate > 0 else "unknown"
@@ -34,11 +40,23 @@ def progress_line(done: int, total: int, elapsed: float) -> str:
     return f"progress: {done}/{total} codes ({share:.1f}%), {rate:.1f} codes/s, ETA {eta}"
 
 
-def codes_done(stats: StatsCollector) -> int:
-    """Codes settled by this run plus those skipped as already settled."""
-    values = stats.get_stats()
-    skipped = sum(v for k, v in values.items() if k.startswith("archive/codes/skipped/"))
-    return values.get("archive/codes/done", 0) + skipped
+def codes_done(stats: dict[str, Any]) -> int:
+    """Codes settled by this run plus those skipped as already settled.
+
+    >>> codes_done({"archive/codes/done": 3, "archive/codes/skipped/archived": 2})
+    5
+    """
+    skipped = sum(v for k, v in stats.items() if k.startswith("archive/codes/skipped/"))
+    return stats.get("archive/codes/done", 0) + skipped
+
+
+def codes_total(stats: dict[str, Any]) -> int:
+    """The run's work: what it planned, or the whole range it was given.
+
+    >>> codes_total({"archive/codes/asked": 10, "archive/codes/expected": 1000})
+    1000
+    """
+    return max(stats.get("archive/codes/asked", 0), stats.get("archive/codes/expected", 0))
 
 
 class Progress:
@@ -64,8 +82,15 @@ class Progress:
         self._loop.start(self.interval, now=False)
 
     def log(self) -> None:
-        total = self.stats.get_value("archive/codes/asked", 0)
-        logger.info(progress_line(codes_done(self.stats), total, time.monotonic() - self.started))
+        stats = self.stats.get_stats()
+        logger.info(
+            progress_line(
+                codes_done(stats),
+                codes_total(stats),
+                time.monotonic() - self.started,
+                fetched=stats.get("archive/codes/done", 0),
+            )
+        )
 
     def spider_closed(self) -> None:
         if self._loop is not None and self._loop.running:

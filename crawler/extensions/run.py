@@ -11,23 +11,25 @@ import logging
 import secrets
 import signal
 import sqlite3
-from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from itemadapter import ItemAdapter
 from scrapy import Spider, signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import deferred_from_coro
 
-from crawler.archive.lock import LockHeld, RunLock
-from crawler.archive.repair import RepairReport, repair
-from crawler.archive.writer import ArchiveWriter
+from crawler.archive.repair import RepairReport
+from crawler.archive.store import ArchiveStore
 from crawler.clean.dates import utc_now_iso
-from crawler.errors import ArchiveLocked, ExitCode, StorageError
+from crawler.codes import CodeRanges
+from crawler.errors import ExitCode, StorageError
+from crawler.extensions.progress import codes_done, codes_total
 from crawler.extensions.status import EXPLANATIONS, RunOutcome, decide_exit_status
 from crawler.extensions.summary import human_summary, write_summary
-from crawler.ledger import ArchivedLine, Ledger, SQLiteLedger, State
+from crawler.ledger import State
+from crawler.ledger.rules import Decision, Observation, Verdict, transition
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -36,6 +38,8 @@ logger = logging.getLogger(__name__)
 
 # At most this many failed codes are listed by number in a run's summary.
 LISTED_FAILURES = 100
+# Codes kept per kind of layout trouble, for the summary to name.
+SAMPLE_CODES = 5
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -50,6 +54,14 @@ def new_run_id(now: datetime | None = None) -> str:
 
 
 class ArchiveRun:
+    """The run's accounting: which codes it set out to settle, what became of
+    each (counted once per code, in Scrapy's stats), and its exit status.
+
+    Memory stays flat in the size of the work: codes seen are kept as merged
+    ranges, in-flight codes are bounded by concurrency, and only a sample of
+    failed codes is kept for the summary.
+    """
+
     def __init__(self, crawler: Crawler):
         settings = crawler.settings
         if not getattr(crawler.spider, "archives_stories", False):
@@ -59,39 +71,29 @@ class ArchiveRun:
         self.stats = crawler.stats
         self.directory = Path(settings.get("ARCHIVE_DIR", "archive"))
         self.failed_max_ratio = settings.getfloat("ARCHIVE_FAILED_MAX_RATIO")
+        self.field_missing_max_ratio: dict[str, float] = {
+            name: float(ratio)
+            for name, ratio in settings.getdict("ARCHIVE_FIELD_MISSING_MAX_RATIO").items()
+        }
         self.stop_timeout = settings.getfloat("ARCHIVE_STOP_TIMEOUT")
         self.run_id = new_run_id()
         self.started_at = utc_now_iso()
-        self.outcomes: dict[int, State] = {}
-        self.failures: dict[int, str] = {}
-        self.asked = 0
+        self.settled = CodeRanges()
+        self.archived_codes = CodeRanges()
         self.pending: set[int] = set()
-        self.answered = 0
-        self.listings_failed = 0
+        self.failures: list[tuple[int, str]] = []
+        self.samples: dict[str, list[int]] = {}
         self.storage_error: str | None = None
         self.interrupted = False
         self.finished = False
         self.exit_status: ExitCode | None = None
         self.arguments: dict[str, Any] = {}
 
-        try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            self.lock = RunLock(self.directory)
-            self.lock.acquire()
-        except LockHeld as exc:
-            raise ArchiveLocked(str(exc)) from None
-        except OSError as exc:
-            raise StorageError(f"cannot use archive directory {self.directory}: {exc}") from exc
-        try:
-            self.ledger: Ledger = SQLiteLedger.in_directory(self.directory)
-            self.repair_report = repair(self.directory, self.ledger)
-        except Exception as exc:
-            self.lock.release()
-            raise StorageError(f"cannot open the archive in {self.directory}: {exc}") from exc
-        self._report_repair(self.repair_report)
-        self.writer = ArchiveWriter(
+        self.store = ArchiveStore(
             self.directory, self.run_id, settings.getfloat("ARCHIVE_FSYNC_INTERVAL")
         )
+        self.ledger = self.store.ledger
+        self._report_repair(self.store.repair_report)
         crawler.signals.connect(self.engine_started, signal=signals.engine_started)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(self.response_received, signal=signals.response_received)
@@ -117,10 +119,14 @@ class ArchiveRun:
 
     # -- what spiders and pipelines call --------------------------------------
 
-    def plan(self, count: int) -> None:
-        """``count`` more codes are to be settled by this run."""
-        self.asked += count
+    def plan(self, count: int = 1) -> None:
+        """``count`` more codes are planned: to be settled or skipped."""
         self.stats.inc_value("archive/codes/asked", count)
+
+    def expect(self, total: int) -> None:
+        """The run's whole work, when known before it is planned code by code
+        (a range): progress and the unfinished count are measured against it."""
+        self.stats.set_value("archive/codes/expected", total)
 
     def requested(self, code: int) -> None:
         """A request for ``code`` is on its way; it is unfinished until settled."""
@@ -131,38 +137,92 @@ class ArchiveRun:
         """A code the ledger already settled: not requested."""
         self.stats.inc_value(f"archive/codes/skipped/{state.value}")
 
+    def sample(self, kind: str, code: int) -> None:
+        """Keep a few codes of a kind (unrecognized, generic...) for the summary."""
+        codes = self.samples.setdefault(kind, [])
+        if len(codes) < SAMPLE_CODES:
+            codes.append(code)
+
     def settle(
         self, code: int, state: State, *, detail: str | None = None, ref_code: int | None = None
     ) -> None:
-        """Record a code's outcome (anything but a new record)."""
-        try:
-            self.ledger.record(code, state, detail=detail, ref_code=ref_code)
-        except sqlite3.Error as exc:
-            self._storage_failed(f"cannot write the ledger: {exc}")
-            return
-        self._count_outcome(code, state)
-        if state is State.FAILED:
-            self.failures[code] = detail or "unknown"
-            logger.warning("Story %s failed: %s", code, detail)
+        """Record what an answer other than a story record showed."""
+        self.decide(code, Observation(state, detail=detail, ref_code=ref_code))
 
-    def archive(self, item: Any, code: int, sha256: str, published_at: str | None, revision: int):
-        """Write a record, then record it as archived: a code is never marked
-        archived without its line."""
+    def decide(self, code: int, seen: Observation) -> Decision:
+        """Apply the rules to what was seen of ``code``: record and count the
+        outcome. A story whose decision says ``write_line`` is then written by
+        :meth:`archive`; anything else is settled here."""
+        current = self.ledger.get(code)
+        holder = (
+            self.ledger.code_for_hash(seen.sha256)
+            if seen.state is State.ARCHIVED and seen.sha256
+            else None
+        )
+        decision = transition(
+            seen,
+            current,
+            settled_this_run=code in self.settled,
+            archived_this_run=code in self.archived_codes,
+            holder_of_content=holder,
+            code=code,
+        )
+        if decision.write_line:
+            return decision  # counted once its line is written
+        if decision.record is not None:
+            try:
+                self.store.record(
+                    code, decision.record, detail=seen.detail, ref_code=decision.ref_code
+                )
+            except sqlite3.Error as exc:
+                self._storage_failed(f"cannot write the ledger: {exc}")
+                return decision
+        self._count(code, decision, seen.detail)
+        return decision
+
+    def archive(self, item: Any) -> None:
+        """Write a record that :meth:`decide` let through, then record it as
+        archived: a code is never marked archived without its line."""
         if self.storage_error:
             raise StorageError(self.storage_error)
+        record = ItemAdapter(item)
+        code, revision = record["story_code"], record.get("revision") or 1
         try:
-            offset, end = self.writer.append(item)
-        except OSError as exc:
-            raise self._storage_failed(f"cannot write {self.writer.path}: {exc}") from exc
-        try:
-            self.ledger.record_archived(
-                ArchivedLine(code, sha256, self.writer.name, offset, end, published_at, revision)
+            self.store.append(
+                item, code, record["content_sha256"], record.get("published_at"), revision
             )
+        except OSError as exc:
+            raise self._storage_failed(f"cannot write {self.store.writer.path}: {exc}") from exc
         except sqlite3.Error as exc:
             # The line is in the file: the next start's repair adopts it.
             raise self._storage_failed(f"cannot write the ledger: {exc}") from exc
-        self._count_outcome(code, State.ARCHIVED)
+        self.archived_codes.add(code)
         self.stats.inc_value("archive/records/written")
+        verdict = Verdict.REVISION if record.get("previous_sha256") else Verdict.NEW
+        counted = None if code in self.settled else State.ARCHIVED
+        self._count(code, Decision(verdict, counted), None)
+
+    def _count(self, code: int, decision: Decision, detail: str | None) -> None:
+        self.pending.discard(code)
+        if decision.verdict is Verdict.REVISION:
+            self.stats.inc_value("archive/records/revisions")
+        elif decision.verdict is Verdict.UNCHANGED:
+            self.stats.inc_value("archive/records/unchanged")
+        elif decision.verdict is Verdict.DUPLICATE_CONTENT:
+            self.stats.inc_value("archive/dropped/duplicate_content")
+        elif decision.verdict is Verdict.REPEAT:
+            self.stats.inc_value("archive/dropped/repeat")
+        if decision.counted_as is None:
+            return
+        self.settled.add(code)
+        self.stats.inc_value("archive/codes/done")
+        self.stats.inc_value(f"archive/state/{decision.counted_as.value}")
+        if decision.counted_as is State.FAILED:
+            if len(self.failures) < LISTED_FAILURES:
+                self.failures.append((code, detail or "unknown"))
+            logger.warning("Story %s failed: %s", code, detail)
+        elif decision.counted_as is State.UNRECOGNIZED:
+            self.sample("unrecognized", code)
 
     def _storage_failed(self, message: str) -> StorageError:
         """Stop the run: nothing more can be archived safely."""
@@ -174,27 +234,9 @@ class ArchiveRun:
             )
         return StorageError(self.storage_error)
 
-    def unchanged(self, code: int) -> None:
-        """A refreshed story whose content did not change: nothing written."""
-        self.stats.inc_value("archive/records/unchanged")
-        self._count_outcome(code, State.ARCHIVED)
-
     def listing_failed(self) -> None:
         """A discovery page (home page, feed) could not be had."""
-        self.listings_failed += 1
         self.stats.inc_value("archive/discovery/failed")
-
-    def settled_this_run(self, code: int) -> State | None:
-        return self.outcomes.get(code)
-
-    def _count_outcome(self, code: int, state: State) -> None:
-        self.pending.discard(code)
-        if code not in self.outcomes:
-            self.stats.inc_value("archive/codes/done")
-        elif self.outcomes[code] is not state:
-            self.stats.inc_value(f"archive/state/{self.outcomes[code].value}", -1)
-        self.outcomes[code] = state
-        self.stats.inc_value(f"archive/state/{state.value}")
 
     # -- signals ---------------------------------------------------------------
 
@@ -203,7 +245,7 @@ class ArchiveRun:
         if not ("code" in request.meta or request.meta.get("listing")):
             return
         if response.status < 400 or response.status in (404, 410):
-            self.answered += 1
+            self.stats.inc_value("archive/site/answered")
 
     def engine_started(self) -> None:
         self.arguments = dict(getattr(self.crawler.spider, "run_arguments", {}))
@@ -258,37 +300,45 @@ class ArchiveRun:
             # code in no state at all.
             for code in sorted(self.pending):
                 self.settle(code, State.FAILED, detail="no answer: the request was dropped")
-        try:
-            self.writer.close()
-        except OSError as exc:
-            self.storage_error = self.storage_error or f"cannot close {self.writer.path}: {exc}"
-        counts = Counter(state.value for state in self.outcomes.values())
+        stats = self.stats.get_stats()
+        unfinished = codes_total(stats) - codes_done(stats)
+        counts = {state.value: stats.get(f"archive/state/{state.value}", 0) for state in State}
+        layout_changes = layout_evidence(stats, self.field_missing_max_ratio)
         self.exit_status = decide_exit_status(
             RunOutcome(
                 finish_reason=reason,
                 interrupted=self.interrupted,
                 storage_error=self.storage_error,
-                outcomes=dict(counts),
-                asked=self.asked,
-                answered=self.answered,
-                listings_failed=self.listings_failed,
+                outcomes=counts,
+                asked=stats.get("archive/codes/asked", 0),
+                answered=stats.get("archive/site/answered", 0),
+                listings_failed=stats.get("archive/discovery/failed", 0),
                 failed_max_ratio=self.failed_max_ratio,
+                layout_changes=layout_changes,
             )
         )
         self.stats.set_value("archive/exit_status", int(self.exit_status))
-        summary = self._summary(reason, counts)
+        summary = self._summary(reason, counts, unfinished, layout_changes, stats)
         try:
             write_summary(self.directory, self.run_id, summary)
             self.ledger.record_run(self.run_id, summary)
         except (OSError, sqlite3.Error) as exc:
             logger.error("Could not write the run summary: %s", exc)
         finally:
-            self.ledger.close()
-            self.lock.release()
+            problem = self.store.close()
+            if problem:
+                logger.error("%s", problem)
         logger.info("%s", human_summary(summary))
         return self.exit_status
 
-    def _summary(self, reason: str | None, counts: Counter[str]) -> dict[str, Any]:
+    def _summary(
+        self,
+        reason: str | None,
+        counts: dict[str, int],
+        unfinished: int,
+        layout_changes: list[str],
+        stats: dict[str, Any],
+    ) -> dict[str, Any]:
         assert self.exit_status is not None
         spider = self.crawler.spider
         return {
@@ -300,23 +350,55 @@ class ArchiveRun:
             "finish_reason": reason,
             "exit_status": int(self.exit_status),
             "exit_meaning": EXPLANATIONS[self.exit_status],
-            "codes_asked": self.asked,
-            "codes_settled": len(self.outcomes),
-            "codes_unfinished": len(self.pending),
-            "counts": {state.value: counts.get(state.value, 0) for state in State},
-            "skipped": {
-                key.rsplit("/", 1)[1]: value
-                for key, value in self.stats.get_stats().items()
-                if key.startswith("archive/codes/skipped/")
-            },
-            "new_records": self.stats.get_value("archive/records/written", 0),
-            "revisions": self.stats.get_value("archive/records/revisions", 0),
-            "unchanged": self.stats.get_value("archive/records/unchanged", 0),
-            "archive_file": self.writer.name if self.writer.path.exists() else None,
-            "failed": [
-                {"code": code, "reason": why}
-                for code, why in list(self.failures.items())[:LISTED_FAILURES]
-            ],
+            "codes_asked": codes_total(stats),
+            "codes_settled": stats.get("archive/codes/done", 0),
+            "codes_unfinished": unfinished,
+            "counts": counts,
+            "skipped": prefixed(stats, "archive/codes/skipped/"),
+            "new_records": stats.get("archive/records/written", 0),
+            "revisions": stats.get("archive/records/revisions", 0),
+            "unchanged": stats.get("archive/records/unchanged", 0),
+            "archive_file": self.store.file_name,
+            "failed": [{"code": code, "reason": why} for code, why in self.failures],
+            "layouts": prefixed(stats, "archive/layout/"),
+            "field_missing": prefixed(stats, "archive/field_missing/"),
+            "records_extracted": stats.get("archive/extract/records", 0),
+            "layout_changed": layout_changes,
+            "samples": self.samples,
             "storage_error": self.storage_error,
-            "repair": self.repair_report.describe(),
+            "repair": self.store.repair_report.describe(),
         }
+
+
+def prefixed(stats: dict[str, Any], prefix: str) -> dict[str, Any]:
+    """
+    >>> prefixed({"a/x": 1, "a/y": 2, "b/z": 3}, "a/")
+    {'x': 1, 'y': 2}
+    """
+    return {key[len(prefix) :]: value for key, value in stats.items() if key.startswith(prefix)}
+
+
+def layout_evidence(stats: dict[str, Any], max_missing: dict[str, float]) -> list[str]:
+    """What in a run's stats says the site's layout changed, one phrase each.
+
+    >>> layout_evidence({"archive/state/unrecognized": 2, "archive/layout/generic": 1,
+    ...     "archive/extract/records": 4, "archive/field_missing/published_at": 1},
+    ...     {"published_at": 0.0, "title": 0.0})
+    ... # doctest: +NORMALIZE_WHITESPACE
+    ['2 page(s) unrecognized', '1 record(s) by the generic layer',
+     'published_at missing on 1 of 4 pages']
+    >>> layout_evidence({"archive/extract/records": 4, "archive/field_missing/lead": 3},
+    ...     {"lead": 0.8})
+    []
+    """
+    evidence = []
+    if unrecognized := stats.get("archive/state/unrecognized", 0):
+        evidence.append(f"{unrecognized} page(s) unrecognized")
+    if generic := stats.get("archive/layout/generic", 0):
+        evidence.append(f"{generic} record(s) by the generic layer")
+    pages = stats.get("archive/extract/records", 0)
+    for name, limit in max_missing.items():
+        missing = stats.get(f"archive/field_missing/{name}", 0)
+        if pages and missing / pages > limit:
+            evidence.append(f"{name} missing on {missing} of {pages} pages")
+    return evidence

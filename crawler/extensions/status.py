@@ -15,6 +15,7 @@ EXPLANATIONS = {
     ExitCode.INTERRUPTED: "interrupted",
     ExitCode.LOCKED: "another run holds the archive lock",
     ExitCode.STORAGE: "the archive could not be written",
+    ExitCode.LAYOUT_CHANGED: "the site's layout changed: some pages were not understood",
 }
 
 
@@ -28,6 +29,7 @@ class RunOutcome:
     answered: int = 0  # responses that show the site serving us: 2xx, 3xx, 404, 410
     listings_failed: int = 0  # home page or feed requests that got no page
     failed_max_ratio: float = 0.0
+    layout_changes: list[str] = field(default_factory=list)  # see run.layout_evidence
 
 
 def decide_exit_status(run: RunOutcome) -> ExitCode:
@@ -50,11 +52,21 @@ def decide_exit_status(run: RunOutcome) -> ExitCode:
     >>> decide_exit_status(RunOutcome("finished", outcomes={"failed": 1, "archived": 9}, asked=10,
     ...                               answered=10, failed_max_ratio=0.1))
     <ExitCode.OK: 0>
+
+    Pages the extractor did not understand outrank failures: they say why.
+
+    >>> decide_exit_status(RunOutcome("finished", outcomes={"unrecognized": 2, "failed": 1},
+    ...     asked=3, answered=3, layout_changes=["2 page(s) unrecognized"]))
+    <ExitCode.LAYOUT_CHANGED: 8>
+    >>> decide_exit_status(RunOutcome("site_unreachable", outcomes={"failed": 1}, asked=5))
+    <ExitCode.UNREACHABLE: 4>
     """
     if run.storage_error:
         return ExitCode.STORAGE
     if run.interrupted or run.finish_reason == "shutdown":
         return ExitCode.INTERRUPTED
+    if run.finish_reason == "site_unreachable":
+        return ExitCode.UNREACHABLE
     if run.finish_reason not in ("finished", None):
         return ExitCode.ERROR
     failed = run.outcomes.get("failed", 0)
@@ -66,6 +78,8 @@ def decide_exit_status(run: RunOutcome) -> ExitCode:
         return ExitCode.UNREACHABLE
     if settled and failed + blocked == settled and run.answered == 0:
         return ExitCode.UNREACHABLE
+    if run.layout_changes:
+        return ExitCode.LAYOUT_CHANGED
     if run.asked and failed / run.asked > run.failed_max_ratio:
         return ExitCode.FAILURES
     return ExitCode.OK

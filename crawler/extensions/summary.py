@@ -54,4 +54,13 @@ def human_summary(summary: dict[str, Any]) -> str:
     lines.append(records)
     for failure in summary["failed"][:10]:
         lines.append(f"  failed {failure['code']}: {failure['reason']}")
+    if len(summary["failed"]) > 10:
+        lines.append(f"  ... and {summary['counts'].get('failed', 0) - 10} more failed")
+    if summary.get("layout_changed"):
+        lines.append("  layout changed: " + "; ".join(summary["layout_changed"]))
+        if summary.get("layouts"):
+            layouts = ", ".join(f"{name} {n}" for name, n in sorted(summary["layouts"].items()))
+            lines.append(f"  records per layout: {layouts}")
+        for kind, codes in sorted(summary.get("samples", {}).items()):
+            lines.append(f"  {kind}, e.g. codes {', '.join(map(str, codes))}")
     return "\n".join(lines)

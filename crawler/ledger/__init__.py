@@ -1,6 +1,15 @@
 """The per-code state store."""
 
-from crawler.ledger.base import SETTLED, ArchivedLine, CodeState, Ledger, State
+from crawler.ledger.base import ArchivedLine, CodeState, Ledger, State
+from crawler.ledger.rules import ASKED_AGAIN, SETTLED
 from crawler.ledger.sqlite import SQLiteLedger
 
-__all__ = ["SETTLED", "ArchivedLine", "CodeState", "Ledger", "SQLiteLedger", "State"]
+__all__ = [
+    "ASKED_AGAIN",
+    "SETTLED",
+    "ArchivedLine",
+    "CodeState",
+    "Ledger",
+    "SQLiteLedger",
+    "State",
+]

@@ -7,7 +7,7 @@ interface is small so that a shared store can replace the embedded SQLite one.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -18,11 +18,8 @@ class State(enum.StrEnum):
     REDIRECTED = "redirected"
     DUPLICATE = "duplicate"
     FAILED = "failed"
-    BLOCKED = "blocked"
-
-
-# Never requested again unless a refresh asks for them.
-SETTLED = frozenset({State.ARCHIVED, State.REDIRECTED, State.DUPLICATE})
+    BLOCKED = "blocked"  # robots.txt, a bot challenge, a maintenance page, an empty answer
+    UNRECOGNIZED = "unrecognized"  # a page at a story URL that nothing could read
 
 
 @dataclass(frozen=True)
@@ -66,6 +63,15 @@ class Ledger(Protocol):
     def highest_story_code(self) -> int | None: ...
 
     def codes_published_since(self, iso_time: str) -> Iterator[int]: ...
+
+    def codes_in_states(
+        self,
+        states: Iterable[State],
+        *,
+        after: int = 0,
+        limit: int = 1000,
+        oldest_first: bool = False,
+    ) -> list[int]: ...
 
     # Outcomes.
     def record_archived(self, line: ArchivedLine) -> None: ...

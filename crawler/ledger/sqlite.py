@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -122,6 +122,26 @@ class SQLiteLedger:
         )
         for (code,) in rows:
             yield code
+
+    def codes_in_states(
+        self,
+        states: Iterable[State],
+        *,
+        after: int = 0,
+        limit: int = 1000,
+        oldest_first: bool = False,
+    ) -> list[int]:
+        """Up to ``limit`` codes in one of ``states``: above ``after`` in code
+        order (page by page), or the ones whose last answer is oldest."""
+        names = [state.value for state in states]
+        marks = ", ".join("?" * len(names))
+        order = "updated_at, code" if oldest_first else "code"
+        rows = self._db.execute(
+            f"SELECT code FROM codes WHERE state IN ({marks}) AND code > ?"
+            f" ORDER BY {order} LIMIT ?",
+            (*names, after, limit),
+        )
+        return [code for (code,) in rows]
 
     def counts(self) -> dict[str, int]:
         rows = self._db.execute("SELECT state, COUNT(*) FROM codes GROUP BY state")

@@ -24,15 +24,9 @@ class ArchivePipeline:
         return cls(ArchiveRun.of(crawler, "archiving"))
 
     def process_item(self, item: Any) -> Any:
-        adapter = ItemAdapter(item)
         try:
-            self.run.archive(
-                item,
-                code=adapter["story_code"],
-                sha256=adapter["content_sha256"],
-                published_at=adapter.get("published_at"),
-                revision=adapter.get("revision") or 1,
-            )
+            self.run.archive(item)
         except StorageError as exc:
-            raise DropItem(f"story {adapter['story_code']} not archived: {exc}") from exc
+            code = ItemAdapter(item)["story_code"]
+            raise DropItem(f"story {code} not archived: {exc}") from exc
         return item

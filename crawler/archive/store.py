@@ -1,0 +1,74 @@
+"""The archive store: one directory, one run at a time.
+
+It holds what must outlive a run (the lock, the ledger, the run's JSON Lines
+file, the start-up repair) and nothing about the run's progress, which is the
+run's accounting (``crawler.extensions.run``). Every write keeps one order: a
+record reaches its file before the ledger calls its code archived.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from crawler.archive.lock import LockHeld, RunLock
+from crawler.archive.repair import RepairReport, repair
+from crawler.archive.writer import ArchiveWriter
+from crawler.errors import ArchiveLocked, StorageError
+from crawler.ledger import ArchivedLine, Ledger, SQLiteLedger, State
+
+logger = logging.getLogger(__name__)
+
+
+class ArchiveStore:
+    """Opened by the run at start (lock, ledger, repair), closed at its end."""
+
+    def __init__(self, directory: Path, run_id: str, fsync_interval: float = 1.0):
+        self.directory = directory
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            self.lock = RunLock(directory)
+            self.lock.acquire()
+        except LockHeld as exc:
+            raise ArchiveLocked(str(exc)) from None
+        except OSError as exc:
+            raise StorageError(f"cannot use archive directory {directory}: {exc}") from exc
+        try:
+            self.ledger: Ledger = SQLiteLedger.in_directory(directory)
+            self.repair_report: RepairReport = repair(directory, self.ledger)
+        except Exception as exc:
+            self.lock.release()
+            raise StorageError(f"cannot open the archive in {directory}: {exc}") from exc
+        self.writer = ArchiveWriter(directory, run_id, fsync_interval)
+
+    @property
+    def file_name(self) -> str | None:
+        """The run's archive file, once a record was written to it."""
+        return self.writer.name if self.writer.path.exists() else None
+
+    def append(self, item: Any, code: int, sha256: str, published_at: str | None, revision: int):
+        """Write the record, then record it as archived."""
+        offset, end = self.writer.append(item)
+        self.ledger.record_archived(
+            ArchivedLine(code, sha256, self.writer.name, offset, end, published_at, revision)
+        )
+
+    def record(
+        self, code: int, state: State, *, detail: str | None = None, ref_code: int | None = None
+    ) -> None:
+        self.ledger.record(code, state, detail=detail, ref_code=ref_code)
+
+    def close(self) -> str | None:
+        """Flush and release everything; a storage problem is returned, not raised,
+        so the lock is always released."""
+        problem = None
+        try:
+            self.writer.close()
+        except OSError as exc:
+            problem = f"cannot close {self.writer.path}: {exc}"
+        try:
+            self.ledger.close()
+        finally:
+            self.lock.release()
+        return problem
