@@ -135,7 +135,7 @@ class LatestSpider(CodeSpider):
         # the oldest code listed.
         known = self.highest_story or min(codes)
         strays = {code for code in codes if code > known + self.max_jump}
-        for code in sorted(strays):
+        for code in sorted(strays - self.strays):
             self.logger.warning(
                 "Stray code %s listed at %s: more than LATEST_MAX_JUMP (%s) above the"
                 " highest story known (%s); fetched alone",
@@ -147,7 +147,7 @@ class LatestSpider(CodeSpider):
         codes -= strays
         if not codes:
             return
-        newest, oldest = max(codes), min(codes)
+        oldest = min(codes)
         if self.started_empty:
             # An empty archive starts from the oldest story listed, not code 1:
             # older stories are a backfill (`scrapy crawl stories -a codes=...`).
@@ -159,12 +159,11 @@ class LatestSpider(CodeSpider):
                 yield from self.requests_for(oldest, self.floor - 1)
                 self.floor = oldest
         # Linked codes are the site's own evidence: asked even when a recent
-        # check found nothing there.
+        # check found nothing there. The gap up to a listed code is filled
+        # once the code proves to be a story (story_found), so a link to a
+        # code that is not one costs one request, not a sweep.
         for code in sorted(codes):
             yield from self.requests_for(code, code, listed=True)
-        if newest > self.highest_story:
-            self.highest_story = newest
-            yield from self._extend()
 
     def listing_failed(self, failure: Failure) -> None:
         self.run.listing_failed()

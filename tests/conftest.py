@@ -10,6 +10,14 @@ from tests.replica import ReplicaSite
 from tests.verifying import assert_ledger_matches_archive
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that talks to the replica site is end to end: ``pytest -m
+    "not e2e"`` is the quick run of components alone."""
+    for item in items:
+        if "replica" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.e2e)
+
+
 @pytest.fixture
 def replica() -> Iterator[ReplicaSite]:
     with ReplicaSite() as site:
