@@ -33,6 +33,17 @@ def wait_for(predicate, timeout: float = 30.0) -> None:
         time.sleep(0.05)
 
 
+def wait_for_line(process: subprocess.Popen[str], text: str) -> str:
+    """Read the process's output until a line holds ``text``; what was read."""
+    assert process.stdout is not None
+    lines = []
+    for line in process.stdout:
+        lines.append(line)
+        if text in line:
+            return "".join(lines)
+    raise AssertionError(f"the process ended without saying {text!r}:\n{''.join(lines)}")
+
+
 def closed_port_url() -> str:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -126,11 +137,11 @@ def test_interrupted_run_exits_5_and_resumes(replica, archive_dir, signum) -> No
         codes="473000-473039",
     )
     wait_for(lambda: replica.story_requests(473012) > 0)
-    sent = time.monotonic()
     run.send_signal(signum)
     log, _ = run.communicate(timeout=30)
-    assert time.monotonic() - sent < 10
     assert run.returncode == 5, log
+    # The requests in flight (2 s each) finished within ARCHIVE_STOP_TIMEOUT.
+    assert "abandoned" not in log
     summary = json.loads(sorted((archive_dir / "runs").glob("*.json"))[-1].read_text())
     assert summary["exit_status"] == 5
     assert summary["codes_unfinished"] > 0
@@ -145,8 +156,9 @@ def test_interrupted_run_exits_5_and_resumes(replica, archive_dir, signum) -> No
 
 def test_second_signal_stops_at_once_without_a_torn_line(replica, archive_dir) -> None:
     replica.add_stories(make_story(c) for c in range(474000, 474020))
+    # Slower than the communicate() guard below: only a forced stop ends in time.
     for code in range(474005, 474020):
-        replica.set_fault(code, "slow", delay=20.0)
+        replica.set_fault(code, "slow", delay=120.0)
     run = start_cli(
         "stories",
         replica.url,
@@ -156,12 +168,10 @@ def test_second_signal_stops_at_once_without_a_torn_line(replica, archive_dir) -
     )
     wait_for(lambda: replica.story_requests(474010) > 0)
     run.send_signal(signal.SIGTERM)
-    time.sleep(0.5)
-    sent = time.monotonic()
+    first_lines = wait_for_line(run, "shutting down gracefully")
     run.send_signal(signal.SIGTERM)
-    log, _ = run.communicate(timeout=30)
-    assert time.monotonic() - sent < 5, log
-    assert run.returncode == 5, log
+    log, _ = run.communicate(timeout=60)
+    assert run.returncode == 5, first_lines + log
     assert_ledger_matches_archive(archive_dir)
 
 
@@ -177,10 +187,8 @@ def test_stop_timeout_abandons_hanging_requests(replica, archive_dir) -> None:
         codes="475000-475003",
     )
     wait_for(lambda: replica.requests_total() >= 2)
-    sent = time.monotonic()
     run.send_signal(signal.SIGTERM)
     log, _ = run.communicate(timeout=30)
-    assert time.monotonic() - sent < 10
     assert run.returncode == 5, log
     assert "abandoned" in log
 
