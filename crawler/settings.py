@@ -103,7 +103,7 @@ CONCURRENT_ITEMS = 4
 # Scrapy checks each generator callback for a `return value` by parsing its
 # source; its cache is keyed weakly on the bound method, which is new for
 # every request, so the source was parsed again for each page (about 1 ms).
-# The project's callbacks return nothing (ruff's B901 would catch it).
+# The project's callbacks return nothing: tests/test_run_components.py checks it.
 WARN_ON_GENERATOR_RETURN_VALUE = False
 
 FEED_EXPORT_ENCODING = "utf-8"

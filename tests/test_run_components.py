@@ -3,12 +3,14 @@ builds them (scrapy.utils.test.get_crawler), without a crawl."""
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from scrapy.exceptions import DropItem
+from scrapy.utils.misc import is_generator_with_return_value
 from scrapy.utils.test import get_crawler
 
 from crawler import settings as defaults
@@ -18,6 +20,7 @@ from crawler.items import StoryItem, content_sha256
 from crawler.ledger import State
 from crawler.pipelines.archive import ArchivePipeline
 from crawler.pipelines.dedup import DedupPipeline
+from spiders.latest import LatestSpider
 from spiders.stories import StoriesSpider
 from tests.crawling import archive_records
 
@@ -115,3 +118,14 @@ def test_a_field_missing_beyond_its_ratio_makes_the_run_exit_8(archive_dir: Path
 def test_a_second_run_on_the_same_directory_is_refused(run: ArchiveRun, archive_dir) -> None:
     with pytest.raises(ArchiveLocked):
         open_run(archive_dir)
+
+
+@pytest.mark.parametrize("spider", [StoriesSpider, LatestSpider])
+def test_no_callback_is_a_generator_that_returns_a_value(spider) -> None:
+    # WARN_ON_GENERATOR_RETURN_VALUE is off for speed; this is the check instead.
+    callbacks = [getattr(spider, name) for name in dir(spider) if not name.startswith("__")]
+    assert not [
+        cb
+        for cb in callbacks
+        if inspect.isgeneratorfunction(cb) and is_generator_with_return_value(cb)
+    ]
