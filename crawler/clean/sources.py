@@ -216,7 +216,7 @@ _ATTRIBUTION = re.compile(r"\s*به\s+گزارش\s+(?P<who>[^،,؛:.\n]{1,100}?)
 # reporting agency is X, before them.
 _QUOTING = re.compile(r"\s+(?:به\s+نقل\s+)?از\s+")
 # "خبرگزاری X" after a desk or a reporter; not "خبرگزاری‌ها" ("agencies").
-_AGENCY_NAMED = re.compile(r".*\bخبر[\s\u200c]*گزار[\u06cc\u064a]\s+(?P<name>.+)")
+_AGENCY_NAMED = re.compile(r".*\b(?P<agency>خبر[\s\u200c]*گزار[\u06cc\u064a]\s+.+)")
 # What a known name may follow when no "خبرگزاری" is written: "خبرنگار مهر"
 # ("Mehr's reporter"), "گروه سیاسی تسنیم" ("Tasnim's politics desk"). Anything
 # else ("روابط عمومی استانداری فارس", the public relations of Fars province)
@@ -246,7 +246,8 @@ def source_in_attribution(paragraph: str) -> str | None:
         return None
     who = _QUOTING.split(opening["who"], maxsplit=1)[0].strip()
     if agency := _AGENCY_NAMED.fullmatch(who):
-        return short_source(agency["name"])
+        # With its "خبرگزاری": the table knows some agencies only by the full name.
+        return short_source(agency["agency"])
     if quoted := _GUILLEMETS.search(who):
         return short_source(quoted["name"])
     words = who.split()
@@ -260,8 +261,11 @@ def source_in_attribution(paragraph: str) -> str | None:
 
 
 # "... منبع: برترین‌ها" at the end of a lead: a byline run into the paragraph.
+# "Source:" only after a sentence end ("Open source: free" is prose); منبع and
+# a bracketed byline after any space.
 _TRAILING_BYLINE = re.compile(
-    r"(?P<text>.*?[\s.!?\u061f\u060c-])(?P<byline>\(?(?:منبع|منابع|sources?)[ ]*:[^:]*)",
+    r"(?P<text>.*?(?:[.!?\u061f]\s*|\s+(?=منبع|منابع|\()))"
+    r"(?P<byline>\(?(?:منبع|منابع|sources?)[ ]*:[^:]*)",
     re.IGNORECASE,
 )
 
