@@ -16,7 +16,7 @@ shows from one that contradicts it.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from enum import IntEnum
@@ -73,20 +73,6 @@ _EN_MONTHS = {
     )
 }
 
-# Only the day-month-year core is matched, so a weekday or a label before it
-# ("Thursday 11 May 2023", "Publish Date : Sunday, ...") needs no pattern, and
-# is not checked against the date.
-_GREGORIAN = re.compile(
-    rf"""
-    (?:
-        (?<![0-9])(?P<day>[0-9]{{1,2}}){_GAP}+(?P<month>{_EN_MONTH})\.?,?{_GAP}+
-      | (?<![a-z])(?P<month_first>{_EN_MONTH})\.?{_GAP}+(?P<day_after>[0-9]{{1,2}}),?{_GAP}+
-    )
-    (?P<year>[0-9]{{4}})(?![0-9])
-    """,
-    re.IGNORECASE | re.VERBOSE,
-)
-
 _JALALI_MONTH_NAMES = (
     *("فروردین", "اردیبهشت", "خرداد", "تیر", "مرداد", "شهریور"),
     *("مهر", "آبان", "آذر", "دی", "بهمن", "اسفند"),
@@ -103,11 +89,28 @@ _JALALI_MONTH = "|".join(
     re.escape(name).replace("\u06cc", "[\u06cc\u064a]").replace("\u0622", "[\u0622\u0627]")
     for name in sorted(_JALALI_MONTH_NAMES, key=len, reverse=True)
 )
-# "۹ دی ۱۳۹۵", also "۹ دی‌ماه ۱۳۹۵" ("the month of Dey", often with a ZWNJ).
-_JALALI = re.compile(
-    rf"(?<![0-9])(?P<day>[0-9]{{1,2}}){_GAP}+(?P<month>{_JALALI_MONTH})"
-    rf"(?:(?:{_GAP}|\u200c)*ماه)?{_GAP}+(?P<year>[0-9]{{4}})(?![0-9])"
+
+# Only the day-month-year core is matched, so a weekday or a label before it
+# ("Thursday 11 May 2023", "Publish Date : Sunday, ...") needs no pattern, and
+# is not checked against the date. Every form starts with the day's digits (a
+# month written first is looked up behind them, with _MONTH_BEFORE), so the
+# scan stops only at digits and reads a whole page's text quickly.
+# (?<![0-9]{2}) after the first digit: no digit stands before the day.
+_DATE = re.compile(
+    rf"""
+    (?P<day>[0-9](?<![0-9]{{2}})[0-9]?)
+    (?:
+        {_GAP}+(?P<month>{_EN_MONTH})\.?,?{_GAP}+
+      | {_GAP}+(?P<jalali_month>{_JALALI_MONTH})(?:(?:{_GAP}|\u200c)*ماه)?{_GAP}+
+      | ,?{_GAP}+
+    )
+    (?P<year>[0-9]{{4}})(?![0-9])
+    """,
+    re.IGNORECASE | re.VERBOSE,
 )
+# The month of "May 11, 2023", read backwards from the day.
+_MONTH_BEFORE = re.compile(rf"(?<![a-z])(?P<month>{_EN_MONTH})\.?{_GAP}+\Z", re.IGNORECASE)
+_MONTH_BEFORE_REACH = 30
 
 # What may stand between a date and its time: a hyphen, dash, comma (Latin or
 # Arabic), bar or just spaces, then optionally "ساعت" ("hour").
@@ -162,38 +165,35 @@ def visible_dates(text: str) -> list[DateReading]:
     >>> visible_dates("19 Jul 2024")
     [DateReading(day=datetime.date(2024, 7, 19), at=None, precision=<Precision.DAY: 0>)]
     """
-    ascii_text = text.translate(_DIGITS)
-    found: list[tuple[int, DateReading]] = []
-    for match in _GREGORIAN.finditer(ascii_text):
-        reading = _reading(ascii_text, match, _gregorian_day)
+    ascii_text = text if text.isascii() else text.translate(_DIGITS)
+    readings = []
+    for match in _DATE.finditer(ascii_text):
+        reading = _reading(ascii_text, match)
         if reading is not None:
-            found.append((match.start(), reading))
-    for match in _JALALI.finditer(ascii_text):
-        reading = _reading(ascii_text, match, _jalali_day)
-        if reading is not None:
-            found.append((match.start(), reading))
-    found.sort(key=lambda start_reading: start_reading[0])
-    return [reading for _, reading in found]
+            readings.append(reading)
+    return readings
 
 
-def _gregorian_day(match: re.Match[str]) -> date:
-    month = match["month"] or match["month_first"]
-    day = match["day"] or match["day_after"]
-    return date(int(match["year"]), _EN_MONTHS[month[:3].lower()], int(day))
+def _day(text: str, match: re.Match[str]) -> date:
+    """The Gregorian day a date match names; ValueError if it names none."""
+    year, day = int(match["year"]), int(match["day"])
+    if match["jalali_month"]:
+        month = _JALALI_MONTHS[_jalali_key(match["jalali_month"])]
+        gregorian: date = jdatetime.date(year, month, day).togregorian()
+        return gregorian
+    name = match["month"]
+    if name is None:
+        start = match.start()
+        before = _MONTH_BEFORE.search(text, max(0, start - _MONTH_BEFORE_REACH), start)
+        if before is None:
+            raise ValueError("a day and a year with no month")
+        name = before["month"]
+    return date(year, _EN_MONTHS[name[:3].lower()], day)
 
 
-def _jalali_day(match: re.Match[str]) -> date:
-    month = _JALALI_MONTHS[_jalali_key(match["month"])]
-    jalali = jdatetime.date(int(match["year"]), month, int(match["day"]))
-    gregorian: date = jalali.togregorian()
-    return gregorian
-
-
-def _reading(
-    text: str, match: re.Match[str], day_of: Callable[[re.Match[str]], date]
-) -> DateReading | None:
+def _reading(text: str, match: re.Match[str]) -> DateReading | None:
     try:
-        day = day_of(match)
+        day = _day(text, match)
     except (ValueError, OverflowError):  # 31 Feb, 30 Esfand of a common year, year 0
         return None
     clock = _TIME.match(text, match.end())
@@ -248,7 +248,8 @@ def meta_date(text: str) -> DateReading | None:
     >>> meta_date("2026-10-04T20:30Z").day
     datetime.date(2026, 10, 5)
     """
-    value = _ZONE_NAME.sub("+00:00", text.strip().translate(_DIGITS))
+    value = text.strip()
+    value = _ZONE_NAME.sub("+00:00", value if value.isascii() else value.translate(_DIGITS))
     iso = _ISO_DATE_TIME.match(value)
     if iso is None:
         return None
@@ -319,10 +320,18 @@ def choose_published(
     >>> choose_published([], ["2026-10-04T20:30:00Z"])
     ('2026-10-05T00:00:00+03:30', [])
     """
-    readings = [reading for text in visible for reading in visible_dates(text)]
+    readings: list[DateReading] = []  # time-less ones, while no date with a time is found
+    timed = None
+    for text in visible:  # lazily: the texts after the first date with a time are not read
+        for reading in visible_dates(text):
+            if reading.at is not None:
+                timed = reading
+                break
+            readings.append(reading)
+        if timed is not None:
+            break
     metas = [reading for reading in map(meta_date, metadata) if reading is not None]
     notes: list[str] = []
-    timed = next((reading for reading in readings if reading.at is not None), None)
     if timed is not None:
         agreeing = [meta for meta in metas if _agree(timed, meta)]
         if len(agreeing) < len(metas):

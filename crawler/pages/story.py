@@ -328,9 +328,9 @@ class StoryPage:
     def published_at(self) -> str | None:
         """The visible date line wins; page metadata only fills in for it (it
         has been seen set to wrong dates on a sibling site). See choose_published."""
-        visible = [
-            e.text_content() for elements in self._slot_matches(DATE_SLOTS) for e in elements
-        ]
+        # dict.fromkeys: one element can fill two slots (#docDiv3Date.doc_date).
+        slots = dict.fromkeys(e for elements in self._slot_matches(DATE_SLOTS) for e in elements)
+        visible = [element.text_content() for element in slots]
         # The whole page only for a date with a time: its time-less dates
         # include the header's today-date.
         if not any(map(parse_visible_date, visible)) and parse_visible_date(self._page_text):
