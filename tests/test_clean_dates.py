@@ -648,3 +648,20 @@ def test_visible_date_with_time_beats_metadata_or_is_refined_by_it(
         assert (published, notes) == (to_iso(meta_at), [])
     else:
         assert (published, notes) == (to_iso(shown_at), ["date_conflict"])
+
+
+@given(
+    instant=st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2030, 12, 31)),
+    zone=st.sampled_from(["UTC", "GMT", "utc"]),
+    comma=st.sampled_from([",", ""]),
+)
+def test_month_first_utc_text_names_the_same_instant(
+    instant: datetime, zone: str, comma: str
+) -> None:
+    moment = instant.replace(second=0, microsecond=0, tzinfo=UTC)
+    month = _MONTHS[moment.month - 1][:3]
+    text = f"{month} {moment.day}{comma} {moment.year} {moment:%H:%M} {zone}"
+    parsed = parse_visible_date(text)
+    assert parsed is not None
+    assert parsed.timestamp() == moment.timestamp()
+    assert to_iso(parsed) == to_iso(moment)

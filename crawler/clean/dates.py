@@ -320,14 +320,14 @@ def choose_published(
     >>> choose_published([], ["2026-10-04T20:30:00Z"])
     ('2026-10-05T00:00:00+03:30', [])
     """
-    readings: list[DateReading] = []  # time-less ones, while no date with a time is found
+    time_less: list[DateReading] = []
     timed = None
     for text in visible:  # lazily: the texts after the first date with a time are not read
         for reading in visible_dates(text):
             if reading.at is not None:
                 timed = reading
                 break
-            readings.append(reading)
+            time_less.append(reading)
         if timed is not None:
             break
     metas = [reading for reading in map(meta_date, metadata) if reading is not None]
@@ -338,8 +338,8 @@ def choose_published(
             notes.append(DATE_CONFLICT)
         finer = next((meta for meta in agreeing if meta.precision > timed.precision), timed)
         return _iso(finer), notes
-    if readings:
-        days = {reading.day for reading in readings}
+    if time_less:
+        days = {reading.day for reading in time_less}
         on_day = [meta for meta in metas if meta.day in days]
         if len(on_day) < len(metas):
             notes.append(DATE_CONFLICT)
