@@ -1,8 +1,11 @@
 """White space and entity clean-up for every text field of a story record.
 
-The archive contract wants each field with entities decoded and all white
-space collapsed to single ASCII spaces, so that the content hash does not
-change when the site merely re-flows or re-escapes its HTML.
+The archive contract wants each field with entities decoded, all white space
+collapsed to single ASCII spaces, and every other character kept as the site
+wrote it, so that the content hash does not change when the site merely
+re-flows or re-escapes its HTML, and Persian spelling survives: ZWNJ (U+200C)
+joins the parts of a word (``ایستگاه‌های``), ZWJ, LRM and RLM shape and order
+mixed Persian and English text.
 """
 
 from __future__ import annotations
@@ -11,34 +14,38 @@ import html
 import re
 from collections.abc import Iterable
 
-# Removed outright: C0/C1 controls and DEL (they carry no text, and a NUL would
-# end the string for some readers), plus the invisible zero-width space, word
-# joiner and BOM that CMS editors paste in. \t\n\v\f\r are not here: they are
-# white space. U+200C/U+200D (ZWNJ/ZWJ) are kept on purpose: Persian spelling
-# depends on them.
-_INVISIBLE = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\u200b\u2060\ufeff]")
+# The one kind of character removed: C0/C1 control codes (Unicode category Cc)
+# that are not white space. They are not writing (HTML forbids them in text),
+# and a NUL in a JSON line breaks common readers. Format characters (category
+# Cf: ZWNJ, ZWJ, LRM, RLM, ZWSP, BOM...) are text as written and stay.
+# \t\n\v\f\r, \x1c-\x1f and \x85 are not here: str.split() treats them as
+# white space, so they become a space like any other.
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]")
 
 
 def normalize_text(value: str | None) -> str:
-    """Decode entities, drop control and zero-width characters, collapse white space.
+    """Decode entities, drop control codes, collapse white space; keep every other character.
 
     Entities are decoded until none is left, so double-escaped text from the
     CMS (``&amp;quot;``) comes out clean and the function is idempotent.
 
     >>> normalize_text("  Iran&nbsp;and\\u00a0Syria \\n\\t sign &amp;quot;deal&amp;quot; ")
     'Iran and Syria sign "deal"'
-    >>> normalize_text("zero\\u200bwidth\\x00 and ZWNJ: \\u0645\\u06cc\\u200c\\u0634\\u0648\\u062f")
-    'zerowidth and ZWNJ: \\u0645\\u06cc\\u200c\\u0634\\u0648\\u062f'
+    >>> word = "\\u0627\\u06cc\\u0633\\u062a\\u06af\\u0627\\u0647\\u200c\\u0647\\u0627\\u06cc"
+    >>> normalize_text(f"  {word} \\n") == word
+    True
+    >>> normalize_text("NUL\\x00 gone, &zwnj; decoded")
+    'NUL gone, \\u200c decoded'
     >>> normalize_text(None)
     ''
     """
     if not value:
         return ""
     text = value
-    # Removing an invisible character can join the halves of an entity and
-    # decoding can yield new invisibles, hence the loop until both are done.
+    # Decoding can yield control codes (&#x85;) and removing one can join the
+    # halves of an entity, hence the loop until both are done.
     while True:
-        text = _INVISIBLE.sub("", text)
+        text = _CONTROL.sub("", text)
         if "&" not in text:
             break
         decoded = html.unescape(text)
@@ -47,8 +54,9 @@ def normalize_text(value: str | None) -> str:
         text = decoded
     # str.split() splits on exactly the characters re's \s matches, so white
     # space includes U+00A0, U+1680, U+2000-U+200A, U+2028/9, U+202F, U+205F and
-    # U+3000 (the controls it also covers are gone by now). split/join rather
-    # than re.sub: this runs on every text block of every page, several times faster.
+    # U+3000, but not the zero-width characters (U+200B-U+200F, U+2060, U+FEFF),
+    # which are not white space in Unicode either. split/join rather than
+    # re.sub: this runs on every text block of every page, several times faster.
     return " ".join(text.split())
 
 

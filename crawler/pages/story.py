@@ -19,7 +19,7 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 
 from lxml import etree
 
-from crawler.clean.dates import parse_meta_date, parse_visible_date, to_iso
+from crawler.clean.dates import choose_published, parse_visible_date
 from crawler.clean.sources import parse_byline
 from crawler.clean.text import join_paragraphs, normalize_optional, normalize_text
 from crawler.clean.urls import code_in_url, without_query
@@ -327,15 +327,17 @@ class StoryPage:
 
     def published_at(self) -> str | None:
         """The visible date line wins; page metadata only fills in for it (it
-        has been seen set to wrong dates on a sibling site)."""
-        visible = self._first_reading(DATE_SLOTS, parse_visible_date)
-        if visible is None:
-            visible = parse_visible_date(self._page_text)
-        metadata = next(filter(None, map(parse_meta_date, self._meta_contents(META_DATE))), None)
-        if visible and metadata and visible != metadata:
-            self.notes.append("date_conflict")
-        chosen = visible or metadata
-        return to_iso(chosen) if chosen else None
+        has been seen set to wrong dates on a sibling site). See choose_published."""
+        # dict.fromkeys: one element can fill two slots (#docDiv3Date.doc_date).
+        slots = dict.fromkeys(e for elements in self._slot_matches(DATE_SLOTS) for e in elements)
+        visible = [element.text_content() for element in slots]
+        # The whole page only for a date with a time: its time-less dates
+        # include the header's today-date.
+        if not any(map(parse_visible_date, visible)) and parse_visible_date(self._page_text):
+            visible.append(self._page_text)
+        published, notes = choose_published(visible, self._meta_contents(META_DATE))
+        self.notes.extend(notes)
+        return published
 
     @cached_property
     def _body_container(self) -> etree._Element | None:
