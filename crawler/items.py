@@ -23,6 +23,7 @@ class StoryItem:
     tags: list[str] = field(default_factory=list)
     images: list[str] = field(default_factory=list)
     crawled_at: str | None = None
+    layout: str | None = None
     content_sha256: str | None = None
     revision: int = 1
     previous_sha256: str | None = None
