@@ -53,7 +53,7 @@ def choose_layout(doc: Document, layouts: Sequence[type[StoryPage]] = LAYOUTS) -
 
 def missing_slots(doc: Document, layouts: Sequence[type[StoryPage]] = LAYOUTS) -> str:
     """What the closest layout missed, for an operator to read."""
-    closest = min(layouts, key=lambda layout: len(layout.missing(doc)))
+    closest = min(layouts, key=lambda layout: len(layout.missing(doc)) / len(layout.evidence))
     parts = [
         f"{part} ({' | '.join(slot.css for slot in closest.evidence[part])})"
         for part in closest.missing(doc)
@@ -74,7 +74,7 @@ def read_page(
     response: Response,
     *,
     language: str,
-    crawled_at: str,
+    crawled_at: str | None,
     layouts: Sequence[type[StoryPage]] = LAYOUTS,
 ) -> PageReading:
     """Read a 200 response at a story URL (statuses and redirects are the
