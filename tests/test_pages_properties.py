@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scrapy.http import HtmlResponse
 
-from crawler.pages.story import StoryPage
+from crawler.pages import read_page
 from tests.replica import Story, render_story
 
 BASE = "http://127.0.0.1:8080"
@@ -46,7 +46,9 @@ def test_rendered_story_extracts_to_its_record(family, title, lead, body, kicker
     response = HtmlResponse(
         url=f"{BASE}/en/news/123456", body=render_story(story, base_url=BASE), encoding="utf-8"
     )
-    record = asdict(StoryPage.from_response(response).to_item())
+    item = read_page(response, language="en", crawled_at="2026-11-28T04:00:00Z").item
+    assert item is not None
+    record = asdict(item)
     # The title is never repeated in the body: a paragraph equal to it is dropped.
     if expected["body"] and any(p == expected["title"] for p in expected["body"].split("\n\n")):
         return

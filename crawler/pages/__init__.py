@@ -74,7 +74,7 @@ def read_page(
     response: Response,
     *,
     language: str,
-    crawled_at: str | None,
+    crawled_at: str,
     layouts: Sequence[type[StoryPage]] = LAYOUTS,
 ) -> PageReading:
     """Read a 200 response at a story URL (statuses and redirects are the
