@@ -1,8 +1,9 @@
 """How fast is extraction alone, without the network: parse + ``read_page``.
 
-Generates ``--pages`` replica story pages (families A and B mixed, as the replica CLI
-mixes them), each padded to ``--pad-to`` bytes, builds ``HtmlResponse`` objects for them
-up front, then times with ``time.perf_counter`` (best of ``--rounds`` rounds):
+Generates ``--pages`` replica story pages (the four known layouts in turn, as
+``python -m tests.replica --layout known`` serves them), each padded to ``--pad-to``
+bytes, builds ``HtmlResponse`` objects for them up front, then times with
+``time.perf_counter`` (best of ``--rounds`` rounds):
 
   (a) parse + extract: ``read_page(response, ...)`` on pages of the known layouts
   (b) parse only:      ``response.selector`` (parsel decodes the body and builds the lxml tree)
@@ -71,13 +72,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def generate_pages(count: int, pad_to: int, layout: str = "mixed") -> list[Page]:
+def generate_pages(count: int, pad_to: int, layout: str = "known") -> list[Page]:
     """Story pages as the replica serves them (absolute links, mixed layouts)."""
     pages = []
     for code in range(START_CODE, START_CODE + count):
         story = make_story(code, layout=layout_of(code, layout))
         body = render_story(story, pad_to=pad_to, base_url=BASE_URL)
-        pages.append(Page(f"{BASE_URL}/en/news/{code}", body))
+        pages.append(Page(f"{BASE_URL}{story.path}", body))
     return pages
 
 

@@ -113,7 +113,9 @@ def test_persian_zwnj_survives_in_every_text_field() -> None:
 
 
 def test_html_lang_of_another_language_is_noted_not_followed() -> None:
-    response = HtmlResponse(url=SERVED_AT + "/en/news/98213", body=html_of("story-98213-iransamaneh-fa"))
+    response = HtmlResponse(
+        url=SERVED_AT + "/en/news/98213", body=html_of("story-98213-iransamaneh-fa")
+    )
     result = read_page(response, language="en", crawled_at=CRAWLED_AT)
     assert result.item is not None
     assert (result.item.language, result.notes) == ("en", ["language_mismatch"])

@@ -22,7 +22,11 @@ def read(name: str, path: str = "/en/news/500100", language: str = "en"):
 
 @pytest.mark.parametrize(
     ("name", "language", "kind"),
-    [("challenge", "en", "challenge"), ("maintenance", "fa", "maintenance"), ("empty", "en", "empty")],
+    [
+        ("challenge", "en", "challenge"),
+        ("maintenance", "fa", "maintenance"),
+        ("empty", "en", "empty"),
+    ],
 )
 def test_pages_that_say_nothing_about_the_story_are_blocked(name, language, kind) -> None:
     result = read(name, language=language)
@@ -69,8 +73,9 @@ def test_the_generic_layer_reads_a_redesign_that_keeps_its_date_metadata() -> No
 
 def test_the_generic_layer_keeps_zwnj_that_trafilatura_drops() -> None:
     html = (ANSWERS / "redesigned-with-metadata.html").read_text("utf-8")
-    html = html.replace("<html lang=\"en\">", '<html lang="fa">').replace(
-        "Trade between the two neighbours", "Trade (\u0645\u06cc\u200c\u0634\u0648\u062f) between the two"
+    html = html.replace('<html lang="en">', '<html lang="fa">').replace(
+        "Trade between the two neighbours",
+        "Trade (\u0645\u06cc\u200c\u0634\u0648\u062f) between the two",
     )
     response = HtmlResponse(url=SITE + "/fa/news/500100", body=html.encode())
     result = read_page(response, language="fa", crawled_at="x")
@@ -99,13 +104,17 @@ def test_a_story_that_mentions_maintenance_and_not_found_is_still_a_story() -> N
 
 
 def test_a_page_that_is_not_html_is_unrecognized() -> None:
-    response = Response(url=SITE + "/en/news/500100", body=b"%PDF-1.4", headers={"Content-Type": "application/pdf"})
+    response = Response(
+        url=SITE + "/en/news/500100", body=b"%PDF-1.4", headers={"Content-Type": "application/pdf"}
+    )
     result = read_page(response, language="en", crawled_at="x")
     assert (result.outcome, result.detail) == ("unrecognized", "not an HTML page (application/pdf)")
 
 
 def test_a_rebuilt_response_with_a_mislabelled_charset_is_corrected_and_noted() -> None:
-    html = (Path(__file__).parent / "fixtures" / "pages" / "story-98213-iransamaneh-fa.html").read_bytes()
+    html = (
+        Path(__file__).parent / "fixtures" / "pages" / "story-98213-iransamaneh-fa.html"
+    ).read_bytes()
     html = html.replace(b"charset=utf-8", b"charset=windows-1256")
     response = HtmlResponse(
         url=SITE + "/fa/news/98213",

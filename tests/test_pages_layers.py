@@ -3,11 +3,13 @@ switch between layouts, and fields no slot yields being null, not guessed."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import pytest
 from scrapy.http import HtmlResponse
 
 from crawler.pages import PageReading, choose_layout, read_page
-from crawler.pages.base import Document, StoryPage, slots
+from crawler.pages.base import Document, Evidence, StoryPage, slots
 from crawler.pages.layouts import (
     IranSamaneh,
     IranSamanehDidgah,
@@ -174,7 +176,7 @@ def test_a_layout_a_test_adds_reads_a_template_no_built_in_layout_knows() -> Non
         title_slots = slots("h2.x-title")
         body_slots = slots(".x-text")
         date_slots = slots(".x-when")
-        evidence = {"title": title_slots, "body": body_slots}
+        evidence: ClassVar[Evidence] = {"title": title_slots, "body": body_slots}
 
     html = (
         '<h2 class="x-title">A redesigned page</h2><div class="x-when">Tuesday 22 June 2021'

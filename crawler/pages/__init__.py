@@ -46,7 +46,9 @@ class PageReading:
     notes: list[str] = field(default_factory=list)
 
 
-def choose_layout(doc: Document, layouts: Sequence[type[StoryPage]] = LAYOUTS) -> type[StoryPage] | None:
+def choose_layout(
+    doc: Document, layouts: Sequence[type[StoryPage]] = LAYOUTS
+) -> type[StoryPage] | None:
     """The first layout whose evidence the page has all of."""
     return next((layout for layout in layouts if not layout.missing(doc)), None)
 
@@ -85,7 +87,7 @@ def read_page(
     if not response.body.strip():
         return PageReading("blocked", detail="empty")
     if not isinstance(response, TextResponse):
-        kind = response.headers.get("Content-Type", b"").decode("latin-1") or "no type"
+        kind = (response.headers.get("Content-Type") or b"").decode("latin-1") or "no type"
         return PageReading("unrecognized", detail=f"not an HTML page ({kind})")
     encoding = corrected_encoding(response.body, response.encoding)
     if encoding is not None:
@@ -103,8 +105,8 @@ def read_page(
             )
         return _story(page, notes)
 
-    if kind := blocked_kind(doc):
-        return PageReading("blocked", detail=kind, notes=notes)
+    if blocked := blocked_kind(doc):
+        return PageReading("blocked", detail=blocked, notes=notes)
     if error := site_error(doc):
         return PageReading("not_found", detail=f"the site's error page: {error[:100]}", notes=notes)
     generic = GenericPage(doc, language=language, crawled_at=crawled_at)

@@ -61,7 +61,7 @@ def visible_text(doc: Document) -> str:
 
 
 def blocked_kind(doc: Document) -> str | None:
-    """"challenge", "maintenance" or "empty" when the page is one, else None."""
+    """ "challenge", "maintenance" or "empty" when the page is one, else None."""
     marks = " ".join(doc.marked) + " " + " ".join(SCRIPT_SOURCES(doc.root))
     text = visible_text(doc)
     title = normalize_text(PAGE_TITLE(doc.root))
@@ -69,7 +69,9 @@ def blocked_kind(doc: Document) -> str | None:
         return "challenge"
     if len(text) < NOTICE_CHARS and CHALLENGE_TEXT.search(text):
         return "challenge"
-    if MAINTENANCE_TEXT.search(title) or (len(text) < NOTICE_CHARS and MAINTENANCE_TEXT.search(text)):
+    if MAINTENANCE_TEXT.search(title) or (
+        len(text) < NOTICE_CHARS and MAINTENANCE_TEXT.search(text)
+    ):
         return "maintenance"
     if len(text) < EMPTY_CHARS and not SITE_ERROR_TEXT.search(title):
         return "empty"

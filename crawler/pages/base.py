@@ -46,7 +46,7 @@ IMAGES_IN = etree.XPath(".//img")
 
 # The code a page shows beside its label, in English or Persian; \d takes
 # Persian and Arabic-Indic digits too, and int() reads them.
-CODE_LABEL = re.compile(r"(?:Story\s*Code|News\s*ID|کد\s*خبر)\s*[:：]?\s*(\d{1,12})\b", re.I)
+CODE_LABEL = re.compile(r"(?:Story\s*Code|News\s*ID|کد\s*خبر)\s*[:\uff1a]?\s*(\d{1,12})\b", re.I)
 DIGITS = re.compile(r"\d{1,12}")
 HOME = frozenset({"home", "main page", "homepage", "خانه", "صفحه اصلی", "صفحه نخست"})
 
@@ -302,6 +302,10 @@ def code_in_slot(text: str) -> int | None:
     return int(match.group(match.lastindex or 0)) if match else None
 
 
+# For each named part of a layout, the slots any one of which must select something.
+Evidence = dict[str, tuple[Slot, ...]]
+
+
 class StoryPage:
     """A story page of one layout: one cached property per record field.
 
@@ -312,7 +316,7 @@ class StoryPage:
     """
 
     name: ClassVar[str]
-    evidence: ClassVar[dict[str, tuple[Slot, ...]]]
+    evidence: ClassVar[Evidence]
     code_slots: ClassVar[tuple[Slot, ...]] = ()
     date_slots: ClassVar[tuple[Slot, ...]] = ()
     kicker_slots: ClassVar[tuple[Slot, ...]] = ()
@@ -457,7 +461,9 @@ class StoryPage:
             crumbs = [c for c in crumbs if c and c.casefold() not in HOME]
             if crumbs:
                 return crumbs[-1]
-        return next(filter(None, map(normalize_optional, self.doc.meta_contents(META_SECTION))), None)
+        return next(
+            filter(None, map(normalize_optional, self.doc.meta_contents(META_SECTION))), None
+        )
 
     @cached_property
     def tags(self) -> list[str]:

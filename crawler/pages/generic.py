@@ -14,15 +14,15 @@ import copy
 import re
 import unicodedata
 from functools import cached_property
-from typing import Any
+from typing import Any, ClassVar
 
 import trafilatura
 from lxml import etree
 
-from crawler.clean.text import normalize_optional, normalize_text
+from crawler.clean.text import normalize_text
 from crawler.clean.urls import code_in_url
 from crawler.pages.answers import BODY
-from crawler.pages.base import META_DATE, META_TITLE, StoryPage, text_blocks
+from crawler.pages.base import META_DATE, META_TITLE, Evidence, StoryPage, text_blocks
 from crawler.pages.fields import choose_published
 
 # Less than this is a teaser, a notice or a fragment, not a story's text.
@@ -48,7 +48,7 @@ def as_trafilatura_writes(text: str) -> str:
     drops ZWNJ, which Persian spelling needs), white space collapsed. Only a
     key for finding the page's own text, never written to the archive.
 
-    >>> as_trafilatura_writes("  \u0645\u06cc\u200c\u0634\u0648\u062f ") == "\u0645\u06cc\u0634\u0648\u062f"
+    >>> as_trafilatura_writes("  به‌روز ") == "به" + "روز"
     True
     """
     kept = "".join(c for c in text if c.isprintable() or c.isspace())
@@ -59,7 +59,7 @@ class GenericPage(StoryPage):
     """The same fields as a layout's, from trafilatura's reading of the page."""
 
     name = "generic"
-    evidence = {}
+    evidence: ClassVar[Evidence] = {}
 
     @cached_property
     def _reading(self) -> dict[str, Any]:
@@ -73,7 +73,9 @@ class GenericPage(StoryPage):
             include_images=False,
             favor_precision=True,
         )
-        return result.as_dict() if result is not None else {}
+        if result is None:
+            return {}
+        return result if isinstance(result, dict) else result.as_dict()
 
     def _as_written(self, found: str | None, candidates: list[str]) -> str | None:
         """The candidate trafilatura's ``found`` text came from, as the site

@@ -359,7 +359,7 @@ def make_story(code: int, *, family: str = "A", seed: int | None = None, **overr
     if "source" in overrides:
         generated["source_short"] = None
     layout = overrides.get("layout", "")
-    if layout in LAYOUTS and LAYOUTS[layout]:
+    if LAYOUTS.get(layout):
         family = LAYOUTS[layout]
         generated["images"] = _images(rng, code, family, published)
     if layout in REDESIGNED:

@@ -9,7 +9,9 @@ no story body, so they are not this layout.
 
 from __future__ import annotations
 
-from crawler.pages.base import StoryPage, slots
+from typing import ClassVar
+
+from crawler.pages.base import Evidence, StoryPage, slots
 
 
 class IranSamaneh(StoryPage):
@@ -18,7 +20,11 @@ class IranSamaneh(StoryPage):
     body_slots = slots(".news_body", ".body")
     code_slots = slots(".news_id_c")
     date_slots = slots(".news_pdate_c")
-    evidence = {"title": title_slots, "body": body_slots, "toolbar": date_slots + code_slots}
+    evidence: ClassVar[Evidence] = {
+        "title": title_slots,
+        "body": body_slots,
+        "toolbar": date_slots + code_slots,
+    }
     kicker_slots = slots(".rutitr")
     lead_slots = slots(".subtitle")
     section_slots = slots(".news_path a")

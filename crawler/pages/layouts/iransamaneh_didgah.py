@@ -4,11 +4,13 @@ template."""
 
 from __future__ import annotations
 
-from crawler.pages.base import slots
+from typing import ClassVar
+
+from crawler.pages.base import Evidence, slots
 from crawler.pages.layouts.iransamaneh import IranSamaneh
 
 
 class IranSamanehDidgah(IranSamaneh):
     name = "iransamaneh-didgah"
     body_slots = slots("div.body-news")
-    evidence = {"title": IranSamaneh.title_slots, "body": body_slots}
+    evidence: ClassVar[Evidence] = {"title": IranSamaneh.title_slots, "body": body_slots}

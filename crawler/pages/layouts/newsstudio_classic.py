@@ -8,14 +8,16 @@ The printed story 406025 and older sibling sites: the title in
 
 from __future__ import annotations
 
-from crawler.pages.base import StoryPage, slots
+from typing import ClassVar
+
+from crawler.pages.base import Evidence, StoryPage, slots
 
 
 class NewsStudioClassic(StoryPage):
     name = "newsstudio-classic"
     title_slots = slots("#docDiv3TitrMain")
     body_slots = slots("#doctextarea", ".docContentdiv")
-    evidence = {"title": title_slots, "body": body_slots}
+    evidence: ClassVar[Evidence] = {"title": title_slots, "body": body_slots}
     code_slots = slots("#docDocID", "#docDiv5InfoCode")
     date_slots = slots("#docDiv3Date", ".doc_date")
     kicker_slots = slots("#docDiv3TitrRou")

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import re
 from functools import cached_property
+from typing import ClassVar
 
-from crawler.pages.base import StoryPage, slots
+from crawler.pages.base import Evidence, StoryPage, slots
 from crawler.pages.fields import parse_byline
 
 # A closing "Source: X" inside the lead's own text, not on a line of its own.
@@ -24,7 +25,7 @@ class NewsStudioCurrent(StoryPage):
     name = "newsstudio-current"
     title_slots = slots("h1.title > a", "h1.title")
     body_slots = slots("div.item-text[itemprop=articleBody]")
-    evidence = {"title": title_slots, "body": body_slots}
+    evidence: ClassVar[Evidence] = {"title": title_slots, "body": body_slots}
     lead_slots = slots("p.summary.introtext[itemprop=description]", "p.summary")
     section_slots = slots("li.breadcrumb-item[itemprop=articleSection]", "li.breadcrumb-item")
     tag_slots = slots(".tags a")
