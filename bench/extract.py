@@ -69,6 +69,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--pages", type=int, default=3000, help="number of story pages")
     parser.add_argument("--pad-to", type=int, default=35000, help="page size in bytes")
     parser.add_argument("--rounds", type=int, default=3, help="best of this many rounds")
+    parser.add_argument(
+        "--layout",
+        default="known",
+        help='"known" (every known layout in turn), "mixed" (the two classic templates, '
+        "as before layouts were added) or one layout's name",
+    )
     return parser.parse_args(argv)
 
 
@@ -145,7 +151,7 @@ def report(pages: Sequence[Page], timings: Sequence[Timing], rounds: int) -> Non
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
-    pages = generate_pages(args.pages, args.pad_to)
+    pages = generate_pages(args.pages, args.pad_to, args.layout)
     print(f"sanity: {check_pages(pages)}/{len(pages)} pages gave a code, title and body")
     full, _ = best_of("(a) parse + extract", pages, parse_and_extract, args.rounds)
     parse, free = best_of("(b) lxml parse only", pages, parse_only, args.rounds)

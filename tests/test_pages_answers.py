@@ -125,3 +125,17 @@ def test_a_rebuilt_response_with_a_mislabelled_charset_is_corrected_and_noted() 
     assert result.item is not None
     assert result.notes == ["charset_corrected"]
     assert result.item.title == "رونمایی از سامانه ملی پیش\u200cبینی زلزله"
+
+
+def test_the_story_template_around_an_error_message_is_not_found() -> None:
+    body = (
+        '<div class="news_id_c"></div><h1 class="title"></h1>'
+        '<div class="body"></div><div class="error_box">خبر مورد نظر یافت نشد</div>'
+    )
+    html = f"<html><head><title>خبر</title></head><body>{body}</body></html>"
+    response = HtmlResponse(url=SITE + "/fa/news/500100", body=html.encode())
+    result = read_page(response, language="fa", crawled_at="x")
+    assert (result.outcome, result.detail) == (
+        "not_found",
+        "the site's error page: خبر مورد نظر یافت نشد",
+    )

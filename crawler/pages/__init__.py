@@ -103,7 +103,10 @@ def read_page(
             return PageReading(
                 "unrecognized", layout=layout.name, detail="no story code", notes=notes
             )
-        return _story(page, notes)
+        # A template with neither title nor text is the site's frame around
+        # something else (an error message, a notice): read on as if unmatched.
+        if page.title is not None or page.body is not None:
+            return _story(page, notes)
 
     if blocked := blocked_kind(doc):
         return PageReading("blocked", detail=blocked, notes=notes)

@@ -73,7 +73,7 @@ def blocked_kind(doc: Document) -> str | None:
         len(text) < NOTICE_CHARS and MAINTENANCE_TEXT.search(text)
     ):
         return "maintenance"
-    if len(text) < EMPTY_CHARS and not SITE_ERROR_TEXT.search(title):
+    if len(text) < EMPTY_CHARS and site_error(doc) is None:
         return "empty"
     return None
 

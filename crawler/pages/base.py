@@ -20,7 +20,7 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 
 from lxml import etree
 
-from crawler.clean.text import join_paragraphs, normalize_optional, normalize_text
+from crawler.clean.text import normalize_optional, normalize_text
 from crawler.clean.urls import code_in_url, without_query
 from crawler.items import StoryItem, content_sha256
 from crawler.pages.fields import choose_published, parse_byline, source_in_attribution
@@ -38,8 +38,8 @@ SLOT_SELECTOR = re.compile(
 )
 SLOT_FILTER = re.compile(r"\.(?P<cls>[\w-]+)|\[(?P<attr>[\w-]+)=(?P<value>[\w-]+)\]")
 
-METAS = etree.XPath("//meta")
-CANONICAL = etree.XPath("//link[@rel='canonical']/@href")
+# <meta> and <link rel=canonical> in one pass over the page, not one each.
+METAS_AND_CANONICAL = etree.XPath("//meta | //link[@rel='canonical']")
 HTML_LANG = etree.XPath("string(/html/@lang)")
 BODY_TEXT = etree.XPath("string(//body)")
 IMAGES_IN = etree.XPath(".//img")
@@ -180,8 +180,22 @@ class Document:
         return []
 
     @cached_property
+    def _heads(self) -> tuple[list[etree._Element], list[str]]:
+        metas, canonical = [], []
+        for element in METAS_AND_CANONICAL(self.root):
+            if element.tag == "meta":
+                metas.append(element)
+            elif href := (element.get("href") or "").strip():
+                canonical.append(self.absolute(href))
+        return metas, canonical
+
+    @property
     def metas(self) -> list[etree._Element]:
-        return METAS(self.root)
+        return self._heads[0]
+
+    def absolute(self, href: str) -> str:
+        """``href`` resolved against the page (urljoin only when it is relative)."""
+        return href if href.startswith(("https://", "http://")) else urljoin(self.url, href)
 
     def meta_contents(self, names: frozenset[str]) -> list[str]:
         """The content of every <meta> whose ``property``, ``name`` or
@@ -197,13 +211,13 @@ class Document:
             )
         ]
 
-    @cached_property
+    @property
     def canonical_hrefs(self) -> list[str]:
-        return [urljoin(self.url, href.strip()) for href in CANONICAL(self.root)]
+        return self._heads[1]
 
     @cached_property
     def og_urls(self) -> list[str]:
-        return [urljoin(self.url, href.strip()) for href in self.meta_contents(META_URL)]
+        return [self.absolute(href.strip()) for href in self.meta_contents(META_URL)]
 
     @cached_property
     def html_lang(self) -> str | None:
@@ -357,15 +371,17 @@ class StoryPage:
         """The story code and whether the page names another one anywhere.
 
         The final URL's story path wins (a page never writes a revision of
-        another code), then the canonical link, ``og:url``, the code slots and
-        the label in the page text.
+        another code), then the canonical link, ``og:url``, the code slots and,
+        when none of those has one, the label in the page text.
         """
         doc = self.doc
         from_links = [code_in_url(u) for u in (doc.url, *doc.canonical_hrefs, *doc.og_urls)]
         shown = next(filter(None, map(code_in_slot, self._texts(self.code_slots))), None)
-        if shown is None and (label := CODE_LABEL.search(doc.text)):
-            shown = int(label.group(1))
         found = [code for code in (*from_links, shown) if code is not None]
+        # The label in the running text is the last resort only: scanning the
+        # whole page for it on every page would double the cost of extraction.
+        if not found and (label := CODE_LABEL.search(doc.text)):
+            found = [int(label.group(1))]
         if not found:
             return None, False
         return found[0], any(code != found[0] for code in found)
@@ -418,8 +434,8 @@ class StoryPage:
         container = self._body_container
         if container is None:
             return []
-        paragraphs = [p for p in map(normalize_text, text_blocks(container, self.doc.site_hosts))]
-        return [p for p in paragraphs if p and p != self.title]
+        blocks = map(normalize_text, text_blocks(container, self.doc.site_hosts))
+        return [p for p in blocks if p and p != self.title]
 
     @cached_property
     def _closing_byline(self) -> str | None:
@@ -429,7 +445,8 @@ class StoryPage:
     @cached_property
     def body(self) -> str | None:
         paragraphs = self._paragraphs[:-1] if self._closing_byline else self._paragraphs
-        return join_paragraphs(paragraphs) or None
+        # Already normalized and non-empty: join only (each field is cleaned once).
+        return "\n\n".join(paragraphs) or None
 
     def _byline_after_body(self) -> str | None:
         """The byline as its own element right after the body."""
