@@ -4,7 +4,8 @@ The section is the breadcrumb (``ol > li.breadcrumb-item``, the entries
 carrying ``itemprop="articleSection"``), the title ``h1.title >
 a[itemprop=headline]``, the lead ``p.summary.introtext[itemprop=description]``
 (which may end with an attribution such as ``منبع: برترین‌ها``), the body
-``div.item-text[itemprop=articleBody]``. The date is only in
+``div.item-text[itemprop=articleBody]``, the lead image in ``figure.item-img``
+(as on other NewsStudio sites of this generation; unconfirmed here). The date is only in
 ``article:published_time`` (UTC, ``Z``) and the code only in the URL.
 """
 
@@ -29,6 +30,7 @@ class NewsStudioCurrent(StoryPage):
     lead_slots = slots("p.summary.introtext[itemprop=description]", "p.summary")
     section_slots = slots("li.breadcrumb-item[itemprop=articleSection]", "li.breadcrumb-item")
     tag_slots = slots(".tags a")
+    lead_image_slots = slots("figure.item-img img")
 
     @cached_property
     def _lead_and_attribution(self) -> tuple[str | None, str | None]:
