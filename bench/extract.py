@@ -1,11 +1,14 @@
-"""How fast is extraction alone, without the network: parse + ``StoryPage.to_item()``.
+"""How fast is extraction alone, without the network: parse + ``read_page``.
 
-Generates ``--pages`` replica story pages (families A and B mixed, as the replica CLI
-mixes them), each padded to ``--pad-to`` bytes, builds ``HtmlResponse`` objects for them
-up front, then times with ``time.perf_counter`` (best of ``--rounds`` rounds):
+Generates ``--pages`` replica story pages (the four known layouts in turn, as
+``python -m tests.replica --layout known`` serves them), each padded to ``--pad-to``
+bytes, builds ``HtmlResponse`` objects for them up front, then times with
+``time.perf_counter`` (best of ``--rounds`` rounds):
 
-  (a) parse + extract: ``StoryPage.from_response(response).to_item()``
+  (a) parse + extract: ``read_page(response, ...)`` on pages of the known layouts
   (b) parse only:      ``response.selector`` (parsel decodes the body and builds the lxml tree)
+  (d) the generic layer: ``read_page`` on the same stories in a template no layout
+      knows (parse + trafilatura), timed on its own since it never runs for (a)
 
 parsel caches the parsed tree on the response, so every round and every measurement
 gets its own fresh responses. Extraction alone costs (a) - (b).
@@ -31,9 +34,9 @@ from dataclasses import dataclass
 
 from scrapy.http import HtmlResponse
 
-from crawler.pages.story import StoryPage
+from crawler.pages import read_page
 from tests.replica import make_story, render_story
-from tests.replica.__main__ import family_of
+from tests.replica.__main__ import layout_of
 
 BASE_URL = "http://127.0.0.1:8080"
 START_CODE = 400000
@@ -66,16 +69,22 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--pages", type=int, default=3000, help="number of story pages")
     parser.add_argument("--pad-to", type=int, default=35000, help="page size in bytes")
     parser.add_argument("--rounds", type=int, default=3, help="best of this many rounds")
+    parser.add_argument(
+        "--layout",
+        default="known",
+        help='"known" (every known layout in turn), "mixed" (the two classic templates, '
+        "as before layouts were added) or one layout's name",
+    )
     return parser.parse_args(argv)
 
 
-def generate_pages(count: int, pad_to: int) -> list[Page]:
-    """Story pages as the replica serves them (absolute links, mixed families)."""
+def generate_pages(count: int, pad_to: int, layout: str = "known") -> list[Page]:
+    """Story pages as the replica serves them (absolute links, mixed layouts)."""
     pages = []
     for code in range(START_CODE, START_CODE + count):
-        story = make_story(code, family=family_of(code, "mixed"))
+        story = make_story(code, layout=layout_of(code, layout))
         body = render_story(story, pad_to=pad_to, base_url=BASE_URL)
-        pages.append(Page(f"{BASE_URL}/en/news/{code}", body))
+        pages.append(Page(f"{BASE_URL}{story.path}", body))
     return pages
 
 
@@ -89,7 +98,7 @@ def parse_only(response: HtmlResponse) -> object:
 
 
 def parse_and_extract(response: HtmlResponse) -> object:
-    return StoryPage.from_response(response).to_item()
+    return read_page(response, language="en", crawled_at="2026-11-28T04:00:00Z")
 
 
 def time_once(pages: Sequence[Page], work: Callable[[HtmlResponse], object]) -> tuple[float, float]:
@@ -120,12 +129,13 @@ def best_of(
 
 
 def check_pages(pages: Sequence[Page]) -> int:
-    """How many pages give a code, a title and a body (a check that extraction ran)."""
+    """How many pages give a story with a code, a title and a body (a check that
+    extraction ran)."""
     found = 0
     for page in pages:
         response = HtmlResponse(page.url, body=page.body, headers=HEADERS)
-        item = StoryPage.from_response(response).to_item()
-        found += None not in (item.story_code, item.title, item.body)
+        item = read_page(response, language="en", crawled_at="2026-11-28T04:00:00Z").item
+        found += item is not None and None not in (item.story_code, item.title, item.body)
     return found
 
 
@@ -141,13 +151,17 @@ def report(pages: Sequence[Page], timings: Sequence[Timing], rounds: int) -> Non
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
-    pages = generate_pages(args.pages, args.pad_to)
+    pages = generate_pages(args.pages, args.pad_to, args.layout)
     print(f"sanity: {check_pages(pages)}/{len(pages)} pages gave a code, title and body")
     full, _ = best_of("(a) parse + extract", pages, parse_and_extract, args.rounds)
     parse, free = best_of("(b) lxml parse only", pages, parse_only, args.rounds)
     extract = Timing("(a - b) extract only", full.seconds - parse.seconds, len(pages))
     freeing = Timing("(c) free trees (gc)", free.seconds, len(pages))
     report(pages, [full, parse, extract, freeing], args.rounds)
+    unknown = generate_pages(max(1, args.pages // 10), args.pad_to, "redesigned-meta")
+    print(f"sanity: {check_pages(unknown)}/{len(unknown)} redesigned pages gave a story")
+    generic, _ = best_of("(d) parse + generic layer", unknown, parse_and_extract, args.rounds)
+    report(unknown, [generic], args.rounds)
 
 
 if __name__ == "__main__":

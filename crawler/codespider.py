@@ -29,14 +29,15 @@ from twisted.internet.error import TimeoutError as TwistedTimeoutError
 from twisted.python.failure import Failure
 
 from crawler import __version__
-from crawler.clean.urls import code_in_url
+from crawler.clean.dates import utc_now_iso
 from crawler.codes import CodeRanges
 from crawler.errors import BadArguments
 from crawler.extensions.run import ArchiveRun
 from crawler.items import StoryItem
 from crawler.ledger import State
 from crawler.ledger.rules import AskPolicy, due
-from crawler.pages.reading import GENERIC_LAYOUT, read_story
+from crawler.pages import is_listing_or_home, read_page
+from crawler.pages.generic import GenericPage
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -50,6 +51,12 @@ ROBOTS_REFUSAL = "Forbidden by robots.txt"
 AGE = re.compile(r"^\s*(\d+)\s*([hdw])\s*$", re.IGNORECASE)
 AGE_UNITS = {"h": "hours", "d": "days", "w": "weeks"}
 LANGUAGE = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?")
+# What a page that is not a story leaves its code in.
+OUTCOME_STATES = {
+    "not_found": State.NOT_FOUND,
+    "blocked": State.BLOCKED,
+    "unrecognized": State.UNRECOGNIZED,
+}
 # How often a plan waiting for room in the engine looks again (seconds).
 BACKOUT_POLL = 0.01
 
@@ -234,13 +241,14 @@ class CodeSpider(Spider):
         if response.status in (404, 410):
             self.run.settle(code, State.NOT_FOUND, detail=f"HTTP {response.status}")
             return
-        if response.meta.get("redirect_urls") and self.is_home_or_listing(response.url):
-            self.run.settle(
-                code, State.NOT_FOUND, detail=f"redirected to {urlsplit(response.url).path or '/'}"
-            )
+        if response.meta.get("redirect_urls") and is_listing_or_home(
+            response.url, self.site_url, self.language
+        ):
+            where = urlsplit(response.url).path or "/"
+            self.run.settle(code, State.NOT_FOUND, detail=f"redirected to {where}")
             return
         try:
-            reading = read_story(response, self.language, self.crawler.stats)
+            reading = read_page(response, language=self.language, crawled_at=utc_now_iso())
         except Exception as exc:
             logger.exception("Extraction failed for story %s (%s)", code, response.url)
             self.run.settle(code, State.FAILED, detail=f"extraction error: {exc!r}"[:300])
@@ -249,13 +257,13 @@ class CodeSpider(Spider):
         for note in reading.notes:
             stats.inc_value(f"archive/extract/{note}")
         if reading.item is None:
-            self.run.settle(code, reading.state, detail=reading.detail)
+            self.run.settle(code, OUTCOME_STATES[reading.outcome], detail=reading.detail)
             return
         story_code = reading.item.story_code
         assert story_code is not None
         stats.inc_value("archive/extract/records")
-        stats.inc_value(f"archive/layout/{reading.item.layout}")
-        if reading.item.layout == GENERIC_LAYOUT:
+        stats.inc_value(f"archive/layout/{reading.layout}")
+        if reading.layout == GenericPage.name:
             self.run.sample("generic", story_code)
         if story_code != code:
             # A real redirect to another story: this code is settled as such,
@@ -263,10 +271,6 @@ class CodeSpider(Spider):
             self.run.settle(code, State.REDIRECTED, ref_code=story_code)
         yield reading.item
         yield from self.story_found(story_code)
-
-    def is_home_or_listing(self, url: str) -> bool:
-        """A redirect here means the site says the story is not there."""
-        return code_in_url(url) is None
 
     def story_found(self, code: int) -> Iterator[Request]:
         """Hook for spiders that discover codes as they go."""

@@ -76,6 +76,7 @@ def fixture_story(name: str, byline: str) -> tuple[Story, dict[str, Any]]:
         tags=data["tags"],
         images=data["images"],
         slug=data["url"].rsplit("/", 1)[1],
+        layout=data["layout"],
     )
     data["images"] = [urljoin(REAL_SITE, src) for src in data["images"]]
     return story, {**data, "revision": 1, "previous_sha256": None}
@@ -153,6 +154,7 @@ def extract(page: bytes, story: Story, base_url: str) -> dict[str, Any]:
         "section": crumbs[-1] if crumbs else None,
         "tags": texts(".doc_tags1 a" if a else ".tags_container a"),
         "images": [urljoin(base_url, img.get("src")) for img in images],
+        "layout": "newsstudio-classic" if a else "iransamaneh",
         "content_sha256": sha256(f"{title}\n{lead or ''}\n{body}".encode()).hexdigest(),
         "revision": 1,
         "previous_sha256": None,

@@ -1,0 +1,137 @@
+"""Extraction: a response at a story URL in, an honest reading out.
+
+:func:`read_page` is the one entry point (the spider's, and a WARC
+re-extraction's with a response rebuilt from stored bytes). It says what the
+page is, never more than the page shows:
+
+- ``story``: a known layout (or, failing every layout, the generic layer)
+  made a record; ``item.layout`` names which;
+- ``not_found``: the page itself says the story is not there (the site's own
+  error page, or the address is not a story's);
+- ``blocked``: a bot challenge, a maintenance notice or an empty page, which
+  say nothing about the story;
+- ``unrecognized``: a page nothing here can read; ``detail`` names the slots
+  the closest layout missed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from scrapy.http import Response, TextResponse
+
+from crawler.clean.urls import code_in_url
+from crawler.items import StoryItem
+from crawler.pages.answers import blocked_kind, is_listing_or_home, site_error
+from crawler.pages.base import Document, StoryPage
+from crawler.pages.encoding import corrected_encoding
+from crawler.pages.generic import GenericPage
+from crawler.pages.layouts import LAYOUTS
+
+Outcome = Literal["story", "not_found", "unrecognized", "blocked"]
+
+
+@dataclass
+class PageReading:
+    """What a page at a story URL turned out to be (see the module docstring)."""
+
+    outcome: Outcome
+    item: StoryItem | None = None
+    layout: str | None = None
+    detail: str | None = None
+    # Stats suffixes (archive/extract/<note>): code_conflict, date_conflict,
+    # language_mismatch, charset_corrected.
+    notes: list[str] = field(default_factory=list)
+
+
+def choose_layout(
+    doc: Document, layouts: Sequence[type[StoryPage]] = LAYOUTS
+) -> type[StoryPage] | None:
+    """The first layout whose evidence the page has all of."""
+    return next((layout for layout in layouts if not layout.missing(doc)), None)
+
+
+def missing_slots(doc: Document, layouts: Sequence[type[StoryPage]] = LAYOUTS) -> str:
+    """What the closest layout missed, for an operator to read."""
+    closest = min(layouts, key=lambda layout: len(layout.missing(doc)) / len(layout.evidence))
+    parts = [
+        f"{part} ({' | '.join(slot.css for slot in closest.evidence[part])})"
+        for part in closest.missing(doc)
+    ]
+    return f"missing slots: {', '.join(parts)} (closest layout: {closest.name})"
+
+
+def language_notes(doc: Document, language: str) -> list[str]:
+    """``<html lang="fa-IR">`` on a ``fa`` edition agrees; another language is noted."""
+    declared = doc.html_lang
+    if declared is None:
+        return []
+    primary = declared.replace("_", "-").split("-")[0].casefold()
+    return [] if primary == language.casefold() else ["language_mismatch"]
+
+
+def read_page(
+    response: Response,
+    *,
+    language: str,
+    crawled_at: str,
+    layouts: Sequence[type[StoryPage]] = LAYOUTS,
+) -> PageReading:
+    """Read a 200 response at a story URL (statuses and redirects are the
+    spider's business). ``language`` is the edition's (``SITE_LANGUAGE``);
+    ``crawled_at`` goes into the record as is; ``layouts`` are tried in order.
+    """
+    notes: list[str] = []
+    if not response.body.strip():
+        return PageReading("blocked", detail="empty")
+    if not isinstance(response, TextResponse):
+        kind = (response.headers.get("Content-Type") or b"").decode("latin-1") or "no type"
+        return PageReading("unrecognized", detail=f"not an HTML page ({kind})")
+    encoding = corrected_encoding(response.body, response.encoding)
+    if encoding is not None:
+        notes.append("charset_corrected")
+        response = response.replace(encoding=encoding)
+    doc = Document(response.selector.root, response.url)
+    notes += language_notes(doc, language)
+
+    layout = choose_layout(doc, layouts)
+    if layout is not None:
+        page = layout(doc, language=language, crawled_at=crawled_at)
+        if page.story_code is None:
+            return PageReading(
+                "unrecognized", layout=layout.name, detail="no story code", notes=notes
+            )
+        # A template with neither title nor text is the site's frame around
+        # something else (an error message, a notice): read on as if unmatched.
+        if page.title is not None or page.body is not None:
+            return _story(page, notes)
+
+    if blocked := blocked_kind(doc):
+        return PageReading("blocked", detail=blocked, notes=notes)
+    if error := site_error(doc):
+        return PageReading("not_found", detail=f"the site's error page: {error[:100]}", notes=notes)
+    generic = GenericPage(doc, language=language, crawled_at=crawled_at)
+    if generic.story_code is None and code_in_url(response.url) is None:
+        path = response.url.split("://", 1)[-1].partition("/")[2]
+        return PageReading("not_found", detail=f"not a story page: /{path}"[:200], notes=notes)
+    shortfall = generic.shortfall()
+    if shortfall is None:
+        return _story(generic, notes)
+    detail = f"{missing_slots(doc, layouts)}; generic layer: {shortfall}"
+    return PageReading("unrecognized", detail=detail, notes=notes)
+
+
+def _story(page: StoryPage, notes: list[str]) -> PageReading:
+    item = page.to_item()
+    return PageReading("story", item=item, layout=page.name, notes=notes + page.notes)
+
+
+__all__ = [
+    "PageReading",
+    "StoryPage",
+    "choose_layout",
+    "is_listing_or_home",
+    "read_page",
+]

@@ -1,6 +1,7 @@
 """Run the replica site in the foreground for benchmarks and manual use.
 
     python -m tests.replica --stories 3000 --start-code 400000 --family mixed --pad-to 35000
+    python -m tests.replica --layout known --language fa   # every known layout, Persian edition
 
 Prints exactly one line, ``REPLICA http://127.0.0.1:PORT``, then serves until SIGTERM or
 SIGINT.
@@ -13,7 +14,9 @@ import signal
 from collections.abc import Iterator, Sequence
 
 from .site import ReplicaSite
-from .stories import Story, make_story
+from .stories import LAYOUTS, Story, make_story
+
+KNOWN_LAYOUTS = tuple(name for name, family in LAYOUTS.items() if family)
 
 _STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
@@ -23,6 +26,13 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--stories", type=int, default=100, help="number of stories")
     parser.add_argument("--start-code", type=int, default=400000, help="first story code")
     parser.add_argument("--family", choices=("A", "B", "mixed"), default="mixed")
+    parser.add_argument(
+        "--layout",
+        choices=("mixed", "known", *LAYOUTS),
+        default="mixed",
+        help='"mixed": the families\' classic templates (--family); "known": every known layout',
+    )
+    parser.add_argument("--language", choices=("en", "fa"), default="en")
     parser.add_argument("--pad-to", type=int, default=None, help="story page size in bytes")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument(
@@ -38,6 +48,16 @@ def family_of(code: int, family: str) -> str:
     return "A" if code % 5 < 3 else "B"
 
 
+def layout_of(code: int, layout: str, family: str = "mixed") -> str:
+    """The page layout of a code: "mixed" follows ``family_of``, "known" cycles
+    through every layout a page object knows, anything else is that layout."""
+    if layout == "mixed":
+        return "newsstudio-classic" if family_of(code, family) == "A" else "iransamaneh"
+    if layout == "known":
+        return KNOWN_LAYOUTS[code % len(KNOWN_LAYOUTS)]
+    return layout
+
+
 def codes(count: int, start: int, gap_every: int) -> Iterator[int]:
     """``count`` ascending codes from ``start``, one left out after every ``gap_every``."""
     code = start
@@ -50,7 +70,7 @@ def codes(count: int, start: int, gap_every: int) -> Iterator[int]:
 
 def build_stories(args: argparse.Namespace) -> list[Story]:
     return [
-        make_story(code, family=family_of(code, args.family))
+        make_story(code, layout=layout_of(code, args.layout, args.family), language=args.language)
         for code in codes(args.stories, args.start_code, args.gap_every)
     ]
 

@@ -12,13 +12,28 @@ import html
 import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from email.utils import format_datetime
 from functools import cache
 from pathlib import Path
 from string import Template
 
 from .stories import TEHRAN, Story, make_story, slugify
+
+_TEMPLATE_OF = {
+    "newsstudio-classic": "family_a.html",
+    "iransamaneh": "family_b.html",
+    "newsstudio-current": "newsstudio_current.html",
+    "iransamaneh-didgah": "iransamaneh_didgah.html",
+    "redesigned": "redesigned.html",
+    "redesigned-meta": "redesigned.html",
+}
+_JALALI_MONTHS = (
+    "فروردین", "اردیبهشت", "خرداد", "تیر", "مرداد", "شهریور",
+    "مهر", "آبان", "آذر", "دی", "بهمن", "اسفند",
+)  # fmt: skip
+_PERSIAN_WEEKDAYS = ("دوشنبه", "سه‌شنبه", "چهارشنبه", "پنجشنبه", "جمعه", "شنبه", "یکشنبه")
+_PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 
 _TEMPLATES = Path(__file__).with_name("templates")
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -81,10 +96,46 @@ def _today() -> str:
     return f"{now.day} {_MONTHS[now.month - 1][:3]} {now.year}"
 
 
+def to_jalali(year: int, month: int, day: int) -> tuple[int, int, int]:
+    """The Jalali (Solar Hijri) date of a Gregorian date, by the arithmetic of the
+    33-year cycle (jalaali-js); written here, not taken from the crawler's library,
+    so that the replica stays an independent yardstick.
+
+    >>> to_jalali(2025, 12, 13), to_jalali(2026, 10, 1), to_jalali(2016, 12, 29)
+    ((1404, 9, 22), (1405, 7, 9), (1395, 10, 9))
+    """
+    before = (0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334)
+    leap_year = year + 1 if month > 2 else year
+    days = (
+        355666 + 365 * year + (leap_year + 3) // 4 - (leap_year + 99) // 100
+        + (leap_year + 399) // 400 + day + before[month - 1]
+    )  # fmt: skip
+    jy = -1595 + 33 * (days // 12053)
+    days %= 12053
+    jy += 4 * (days // 1461)
+    days %= 1461
+    if days > 365:
+        jy += (days - 1) // 365
+        days = (days - 1) % 365
+    if days < 186:
+        return jy, 1 + days // 31, 1 + days % 31
+    return jy, 7 + (days - 186) // 30, 1 + (days - 186) % 30
+
+
 def date_line(story: Story) -> str:
     """The visible publication date: family A "Thursday 11 May 2023 - 15:52",
-    family B "Sunday 14 January 2024 - 09:41" (full month, unpadded day)."""
+    family B "Sunday 14 January 2024 - 09:41" (full month, unpadded day); on the
+    Persian edition, Jalali with Persian digits: family A
+    "شنبه ۲۲ آذر ۱۴۰۴ ساعت ۱۳:۱۹", family B "۰۹ مهر ۱۴۰۵ - ۱۵:۴۵"."""
     when = story.published
+    if story.language == "fa":
+        jy, jm, jd = to_jalali(when.year, when.month, when.day)
+        month_name = _JALALI_MONTHS[jm - 1]
+        if story.family == "A":
+            line = f"{_PERSIAN_WEEKDAYS[when.weekday()]} {jd} {month_name} {jy} ساعت {when:%H:%M}"
+        else:
+            line = f"{jd:02d} {month_name} {jy} - {when:%H:%M}"
+        return line.translate(_PERSIAN_DIGITS)
     weekday, month = _WEEKDAYS[when.weekday()], _MONTHS[when.month - 1]
     if story.family == "A":
         return f"{weekday} {when.day:02d} {month[:3]} {when.year} - {when:%H:%M}"
@@ -95,7 +146,7 @@ def _charset_meta(family: str, charset: str | None) -> str:
     """The page's own charset declaration, in the family's style."""
     if charset is None:
         return ""
-    if family == "A":
+    if family != "B":
         return f'<meta charset="{charset}">'
     return f'<meta http-equiv="Content-Type" content="text/html; charset={charset}">'
 
@@ -105,6 +156,11 @@ def _section_crumb(story: Story) -> str:
     if not story.section:
         return ""
     name, key = esc(story.section), story.section.lower().replace(" ", "-")
+    if story.layout == "newsstudio-current":
+        return (
+            '\n      <li class="breadcrumb-item" itemprop="articleSection">'
+            f'<a href="/{story.language}/service/{key}">{name}</a></li>'
+        )
     if story.family == "A":
         number = _SECTION_IDS.get(story.section, 9)
         return f' &raquo; <a href="/en/services/{number}/{key}">{name}</a>'
@@ -133,6 +189,21 @@ def _article_a(story: Story, variant: Variant) -> str:
     if story.source:
         lines.append(f"<p><strong>{esc(story.source)}</strong></p>")
     return "\n".join(lines)
+
+
+def _article_current(story: Story, variant: Variant) -> str:
+    """NewsStudio current body: every image in the body (lead image first),
+    paragraphs, the byline as the last paragraph."""
+    lines = [f'      <p><img src="{esc(src)}" alt=""></p>' for src in story.images[:1]]
+    lines += [f"      {p}" for p in _paragraphs(story, variant.link_hosts)]
+    lines[2:2] = [f'      <p><img src="{esc(src)}" alt=""></p>' for src in story.images[1:]]
+    if story.source:
+        lines.append(f"      <p>{esc(story.source)}</p>")
+    return "\n".join(lines)
+
+
+def _article_redesigned(story: Story, variant: Variant) -> str:
+    return "\n".join(f"      {p}" for p in _paragraphs(story, variant.link_hosts))
 
 
 def _figure_b(story: Story, index: int, css: str) -> str:
@@ -174,6 +245,8 @@ def _lead_block(story: Story) -> str:
     """The lead in the family's container; absent when the story has none."""
     if story.lead is None:
         return ""
+    if story.layout == "newsstudio-current":
+        return f'    <p class="summary introtext" itemprop="description">{esc(story.lead)}</p>'
     if story.family == "A":
         return (
             '\n      <div id="docDivLead1">\n'
@@ -190,6 +263,8 @@ def _tags_block(story: Story) -> str:
     links = [
         f'<a href="/en/tag/{i + 1}/{slugify(t)}">{esc(t)}</a>' for i, t in enumerate(story.tags)
     ]
+    if story.layout == "newsstudio-current":
+        return f'    <div class="tags">{" ".join(links)}</div>'
     if story.family == "A":
         inner = "\n        ".join(links)
         return (
@@ -212,8 +287,22 @@ def _related(story: Story) -> str:
     return "\n".join(items)
 
 
+def _iso(when: datetime) -> str:
+    return when.isoformat(timespec="seconds")
+
+
 def _fields(story: Story, base_url: str, variant: Variant) -> dict[str, str]:
     """Template values shared by both families."""
+    articles = {"A": _article_a, "B": _article_b}
+    article = articles.get(story.family, _article_redesigned)
+    if story.layout == "newsstudio-current":
+        article = _article_current
+    elif story.layout in ("redesigned", "redesigned-meta"):
+        article = _article_redesigned
+    when = story.published
+    meta_date = ""
+    if story.layout == "redesigned-meta":
+        meta_date = f'<meta property="article:published_time" content="{_iso(when)}">'
     og_image = ""
     if story.images:
         og_image = f'<meta property="og:image" content="{esc(base_url + story.images[0])}">'
@@ -234,7 +323,15 @@ def _fields(story: Story, base_url: str, variant: Variant) -> dict[str, str]:
         "kicker": esc(story.kicker or ""),
         "image_block": _image_block_a(story),
         "lead_block": _lead_block(story),
-        "article": (_article_a if story.family == "A" else _article_b)(story, variant),
+        "article": article(story, variant),
+        "lang": story.language,
+        "dir": "rtl" if story.language == "fa" else "ltr",
+        "created_utc": when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "crumb": _section_crumb(story),
+        "summary": _lead_block(story),
+        "meta_date": meta_date,
+        "epoch": str(int(when.timestamp())),
+        "x_when": f"{when.day}.{when.month}.{when.year} \u00b7 {when:%H:%M}",
         "body_extra": variant.body_extra,
         "tags_block": _tags_block(story),
         "related": _related(story),
@@ -290,8 +387,7 @@ def render_page(
     encoding: str = "utf-8",
 ) -> bytes:
     """A story page in ``encoding``; with ``pad_to``, exactly that many bytes if it fits."""
-    name = "family_a.html" if story.family == "A" else "family_b.html"
-    text = _template(name).substitute(_fields(story, base_url, variant))
+    text = _template(_TEMPLATE_OF[story.layout]).substitute(_fields(story, base_url, variant))
     before, after = text.split(_PAD_MARK)
     head = before.encode(encoding, "xmlcharrefreplace")
     tail = after.encode(encoding, "xmlcharrefreplace")
@@ -332,3 +428,24 @@ def render_feed(stories: Iterable[Story], base_url: str) -> bytes:
         )
     feed = _template("rss.xml").substitute(link=f"{base_url}/en", items="\n".join(items))
     return feed.encode()
+
+
+_CHALLENGE = """<!DOCTYPE html>
+<html lang="en-US"><head><title>Just a moment...</title>
+<meta name="robots" content="noindex,nofollow"></head>
+<body><div class="main-wrapper"><h1>www.theiranproject.com</h1>
+<h2 id="challenge-body-text">Checking if the site connection is secure</h2>
+<div id="challenge-stage"></div></div>
+<script src="/cdn-cgi/challenge-platform/h/g/orchestrate/chl_page/v1"></script>
+</body></html>
+"""
+_MAINTENANCE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Under maintenance</title></head>
+<body><div class="notice"><h1>The Iran Project</h1>
+<p>The site is down for maintenance. We&#8217;ll be back soon.</p></div></body></html>
+"""
+
+
+def render_blocked(kind: str) -> bytes:
+    """A 200 page that is not an answer: a bot challenge, a maintenance notice, or empty."""
+    return {"challenge": _CHALLENGE.encode(), "maintenance": _MAINTENANCE.encode()}.get(kind, b"")

@@ -31,20 +31,29 @@ from .faults import (
     make_fault,
     serve_transport,
 )
-from .render import render_feed, render_home, render_message, render_page, render_story
+from .render import (
+    render_blocked,
+    render_feed,
+    render_home,
+    render_message,
+    render_page,
+    render_story,
+)
 from .response import Response, redirect
 from .stories import Story, make_story
 
 __all__ = ["ReplicaSite", "Story", "make_story", "render_story", "story_code"]
 
-_STORY_PATH = re.compile(r"/en/news/(\d+)(?:/.*)?")
+_STORY_PATH = re.compile(r"/(?:en|fa)/news/(\d+)(?:/.*)?")
 NOT_FOUND_KINDS = ("404", "410", "error_page", "redirect_home")
+BLOCKED_KINDS = ("challenge", "maintenance", "empty")
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 FEED_SIZE = 30
 
 
 def story_code(path: str) -> int | None:
-    """The story code a request path addresses (``/en/news/{code}[/...]``), else None."""
+    """The story code a request path addresses (``/en/news/{code}[/...]``, or the
+    Persian edition's ``/fa/news/{code}[/...]``), else None."""
     match = _STORY_PATH.fullmatch(path)
     return int(match.group(1)) if match else None
 
@@ -263,6 +272,13 @@ class ReplicaSite:
             raise ValueError(f"kind must be one of {NOT_FOUND_KINDS}, not {kind!r}")
         self._set(code, _Missing(kind))
 
+    def set_blocked(self, code: int, kind: str) -> None:
+        """Answer the code's story URL with a 200 that is not a story: a bot
+        "challenge", a "maintenance" notice or an "empty" body."""
+        if kind not in BLOCKED_KINDS:
+            raise ValueError(f"kind must be one of {BLOCKED_KINDS}, not {kind!r}")
+        self.set_page(code, render_blocked(kind))
+
     def set_redirect(self, code: int, to_code: int, status: int = 301) -> None:
         """Redirect the code to ``/en/news/{to_code}/{slug}`` (no slug if not a story)."""
         if status not in REDIRECT_STATUSES:
@@ -347,9 +363,9 @@ class ReplicaSite:
         code = story_code(path)
         if code is not None:
             return self._code_response(code)
-        if path in ("/", "/en", "/en/"):
+        if path in ("/", "/en", "/en/", "/fa", "/fa/"):
             return self._listing_response("home", self._home)
-        if path == "/en/rss/allnews" and self.feed_enabled:
+        if path in ("/en/rss/allnews", "/fa/rss/allnews") and self.feed_enabled:
             return self._listing_response("feed", self._feed)
         if path == "/robots.txt":
             return Response(200, self.robots.encode(), "text/plain; charset=utf-8")

@@ -19,6 +19,24 @@ from zoneinfo import ZoneInfo
 TEHRAN = ZoneInfo("Asia/Tehran")
 FAMILIES = ("A", "B")
 SLUG_MAX = 100
+# Page layouts the replica renders, with their CMS family ("" for none): the two
+# families' classic templates (the defaults), NewsStudio's current template,
+# IranSamaneh's Didgah variant, and a redesign no layout knows, without date
+# metadata ("redesigned": no layer can read its date, so the page stays
+# unrecognized) or with it ("redesigned-meta": the generic layer reads it).
+LAYOUTS = {
+    "newsstudio-classic": "A",
+    "newsstudio-current": "A",
+    "iransamaneh": "B",
+    "iransamaneh-didgah": "B",
+    "redesigned": "",
+    "redesigned-meta": "",
+}
+REDESIGNED = ("redesigned", "redesigned-meta")
+# The record's ``layout`` for each page layout; a redesign's record, once a test
+# adds a layout for it, is named by that layout ("redesigned").
+RECORD_LAYOUT = {**{name: name for name in LAYOUTS}, "redesigned-meta": "generic"}
+LANGUAGES = ("en", "fa")
 
 
 def normalize(text: str) -> str:
@@ -67,6 +85,8 @@ class Story:
     tags: list[str] = field(default_factory=list)
     images: list[str] = field(default_factory=list)
     slug: str = ""
+    layout: str = ""  # one of LAYOUTS; "" means the family's classic template
+    language: str = "en"  # "fa": the Persian edition, /fa/news/{code}, Jalali dates
 
     def __post_init__(self) -> None:
         """Make the fields consistent with what a page can show.
@@ -76,6 +96,19 @@ class Story:
         """
         if self.family not in FAMILIES:
             raise ValueError(f"family must be one of {FAMILIES}, not {self.family!r}")
+        self.layout = self.layout or ("newsstudio-classic" if self.family == "A" else "iransamaneh")
+        if self.layout not in LAYOUTS:
+            raise ValueError(f"layout must be one of {sorted(LAYOUTS)}, not {self.layout!r}")
+        if self.language not in LANGUAGES:
+            raise ValueError(f"language must be one of {LANGUAGES}, not {self.language!r}")
+        self.family = LAYOUTS[self.layout] or self.family
+        if self.layout == "newsstudio-current":
+            self.kicker = None  # the current template has no kicker slot
+        if self.layout in REDESIGNED:
+            # A redesign shows a title, paragraphs and (maybe) a date; nothing else
+            # is read from it.
+            self.lead = self.kicker = self.section = self.source = None
+            self.tags, self.images = [], []
         stamp = self.published
         stamp = stamp.replace(tzinfo=TEHRAN) if stamp.tzinfo is None else stamp.astimezone(TEHRAN)
         self.published = stamp.replace(second=0, microsecond=0)
@@ -88,7 +121,7 @@ class Story:
     @property
     def path(self) -> str:
         """The story's canonical path on the site."""
-        return f"/en/news/{self.code}/{self.slug}"
+        return f"/{self.language}/news/{self.code}/{self.slug}"
 
     def expected_record(self, base_url: str) -> dict[str, Any]:
         """The archive record (ARCHIVE_FORMAT.md) for this story, less ``crawled_at``."""
@@ -100,7 +133,7 @@ class Story:
         return {
             "story_code": self.code,
             "url": base + self.path,
-            "language": "en",
+            "language": self.language,
             "title": title,
             "kicker": _optional(self.kicker),
             "lead": lead,
@@ -110,6 +143,7 @@ class Story:
             "section": _optional(self.section),
             "tags": [tag for tag in map(normalize, self.tags) if tag],
             "images": list(dict.fromkeys(urljoin(base + "/", src) for src in self.images)),
+            "layout": RECORD_LAYOUT[self.layout],
             "content_sha256": digest,
             "revision": 1,
             "previous_sha256": None,
@@ -300,6 +334,10 @@ def _images(rng: random.Random, code: int, family: str, published: datetime) -> 
 def make_story(code: int, *, family: str = "A", seed: int | None = None, **overrides: Any) -> Story:
     """A deterministic, varied story for ``code`` (and ``seed``); ``overrides`` set fields.
 
+    ``layout=`` picks the page layout (``LAYOUTS``; its family follows) and
+    ``language="fa"`` the Persian edition. A redesign's story gets at least four
+    paragraphs, so that its text is a real story's length.
+
     Overriding ``title`` re-derives the slug and overriding ``source`` re-derives
     ``source_short`` unless those are overridden too.
     """
@@ -320,6 +358,12 @@ def make_story(code: int, *, family: str = "A", seed: int | None = None, **overr
     }
     if "source" in overrides:
         generated["source_short"] = None
+    layout = overrides.get("layout", "")
+    if LAYOUTS.get(layout):
+        family = LAYOUTS[layout]
+        generated["images"] = _images(rng, code, family, published)
+    if layout in REDESIGNED:
+        generated["body"] = generated["body"] + [_sentence(rng) for _ in range(4)]
     unknown = set(overrides) - {f.name for f in fields(Story)}
     if unknown:
         raise TypeError(f"unknown Story fields: {sorted(unknown)}")
