@@ -19,10 +19,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
+from urllib.parse import urlsplit
 
 from scrapy.http import Response, TextResponse
 
-from crawler.clean.urls import code_in_url
 from crawler.items import StoryItem
 from crawler.pages.answers import blocked_kind, is_listing_or_home, site_error
 from crawler.pages.base import Document, StoryPage
@@ -55,6 +55,8 @@ def choose_layout(
 
 def missing_slots(doc: Document, layouts: Sequence[type[StoryPage]] = LAYOUTS) -> str:
     """What the closest layout missed, for an operator to read."""
+    if not layouts:
+        return "no layouts to try"
     closest = min(layouts, key=lambda layout: len(layout.missing(doc)) / len(layout.evidence))
     parts = [
         f"{part} ({' | '.join(slot.css for slot in closest.evidence[part])})"
@@ -113,9 +115,9 @@ def read_page(
     if error := site_error(doc):
         return PageReading("not_found", detail=f"the site's error page: {error[:100]}", notes=notes)
     generic = GenericPage(doc, language=language, crawled_at=crawled_at)
-    if generic.story_code is None and code_in_url(response.url) is None:
-        path = response.url.split("://", 1)[-1].partition("/")[2]
-        return PageReading("not_found", detail=f"not a story page: /{path}"[:200], notes=notes)
+    if generic.story_code is None:
+        path = urlsplit(response.url).path
+        return PageReading("not_found", detail=f"not a story page: {path}"[:200], notes=notes)
     shortfall = generic.shortfall()
     if shortfall is None:
         return _story(generic, notes)
