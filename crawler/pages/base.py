@@ -20,10 +20,11 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 
 from lxml import etree
 
+from crawler.clean.dates import choose_published
+from crawler.clean.sources import parse_byline, source_in_attribution
 from crawler.clean.text import normalize_optional, normalize_text
 from crawler.clean.urls import code_in_url, without_query
 from crawler.items import StoryItem, content_sha256
-from crawler.pages.fields import choose_published, parse_byline, source_in_attribution
 
 # Where template slots are looked up: every id and class attribute of the page,
 # read with one query (see Document.marked).

@@ -19,11 +19,11 @@ from typing import Any, ClassVar
 import trafilatura
 from lxml import etree
 
+from crawler.clean.dates import choose_published
 from crawler.clean.text import normalize_text
 from crawler.clean.urls import code_in_url
 from crawler.pages.answers import BODY
 from crawler.pages.base import META_DATE, META_TITLE, Evidence, StoryPage, text_blocks
-from crawler.pages.fields import choose_published
 
 # Less than this is a teaser, a notice or a fragment, not a story's text.
 MIN_BODY_CHARS = 300
