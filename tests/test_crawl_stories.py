@@ -194,7 +194,9 @@ def test_record_missing_a_required_field_is_rejected_and_counted(replica, archiv
     state = ledger_state(archive_dir, 406025)
     assert state.state is State.FAILED
     assert "missing body" in state.detail
-    assert result.exit_status == 3
+    # A required field gone from a known layout is the site's layout changing.
+    assert result.exit_status == 8
+    assert result.summary()["layout_changed"] == ["body missing on 1 of 1 pages"]
 
 
 def test_missing_optional_field_is_null_and_counted(replica, archive_dir) -> None:
