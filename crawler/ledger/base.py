@@ -7,7 +7,7 @@ interface is small so that a shared store can replace the embedded SQLite one.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -81,7 +81,14 @@ class Ledger(Protocol):
 
     def forget_archived_after(self, archive_file: str, size: int) -> list[int]: ...
 
-    def replace_archived(self, lines: list[ArchivedLine], sizes: dict[str, int]) -> list[int]: ...
+    def replace_archived(
+        self, lines: Iterable[ArchivedLine], sizes: dict[str, int]
+    ) -> list[int]: ...
+
+    # (storage branch) a vanished file, and a rewrite that moves lines.
+    def forget_file(self, archive_file: str) -> list[int]: ...
+
+    def lower_committed_size(self, archive_file: str, size: int) -> None: ...
 
     def archived(self) -> Iterator[CodeState]: ...
 
