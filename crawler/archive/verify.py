@@ -15,8 +15,11 @@ archived codes read through an ordered cursor. No object is kept per line.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from array import array
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,6 +34,9 @@ from crawler.archive.writer import ARCHIVE_GLOB
 from crawler.ledger import ArchivedLine, LedgerDamaged, SQLiteLedger
 
 _NO_HASH = bytes(32)
+# Below this many bytes of archive, starting worker processes costs more than
+# it saves.
+_PARALLEL_BYTES = 64 * 2**20
 _LOW32 = 0xFFFFFFFF
 # How many lost codes a repair names one by one before it only counts them.
 _NAMED_CODES = 10
@@ -89,6 +95,29 @@ class _Columns:
     published: list[str | None] | None = None  # only when rebuilding the ledger
     # Per file, offset -> kind of each line a repair takes out.
     drops: dict[str, dict[int, str]] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    lines: int = 0
+
+    def absorb(self, other: _Columns) -> None:
+        """Append another file's columns (read with its own file index)."""
+        for mine, theirs in (
+            (self.codes, other.codes),
+            (self.revisions, other.revisions),
+            (self.files, other.files),
+            (self.offsets, other.offsets),
+            (self.ends, other.ends),
+            (self.numbers, other.numbers),
+        ):
+            mine.extend(theirs)
+        self.hashes += other.hashes
+        self.previous += other.previous
+        if self.published is not None and other.published is not None:
+            self.published.extend(other.published)
+        self.names.extend(other.names)
+        self.sizes.update(other.sizes)
+        self.drops.update(other.drops)
+        self.problems.extend(other.problems)
+        self.lines += other.lines
 
     def sha(self, index: int) -> bytes:
         return bytes(self.hashes[index * 32 : index * 32 + 32])
@@ -109,53 +138,83 @@ class _Columns:
         )
 
 
-def _read_archive(directory: Path, report: Verification, keep_published: bool) -> _Columns:
+def _read_file(path: Path, file_index: int, keep_published: bool) -> _Columns:
+    """One file's lines as columns (its problems in ``problems``)."""
     columns = _Columns(published=[] if keep_published else None)
     # Bound methods, fetched once: this loop runs once per line of the archive.
     codes, revisions, files = columns.codes.append, columns.revisions.append, columns.files.append
     offsets, ends, numbers = columns.offsets.append, columns.ends.append, columns.numbers.append
     hashes, previous = columns.hashes.extend, columns.previous.extend
     published = columns.published.append if columns.published is not None else None
+    problems = columns.problems.append
     from_hex = bytes.fromhex
-    for file_index, path in enumerate(sorted(directory.glob(ARCHIVE_GLOB))):
-        name = path.name
-        columns.names.append(name)
-        drops: dict[int, str] = {}
-        offset = 0
-        number = 0
-        with path.open("rb") as handle:
-            for raw in handle:
-                number += 1
-                end = offset + len(raw)
-                fields = read_line(raw)
-                if isinstance(fields, str):
-                    report.add("bad_line", f"{name}:{number}", fields)
-                    drops[offset] = "torn"
-                else:
-                    code, revision, sha, before, when, sound = fields
-                    if not sound:
-                        report.add(
+    name = path.name
+    columns.names.append(name)
+    drops: dict[int, str] = {}
+    offset = 0
+    number = 0
+    with path.open("rb") as handle:
+        for raw in handle:
+            number += 1
+            end = offset + len(raw)
+            fields = read_line(raw)
+            if isinstance(fields, str):
+                problems(Problem("bad_line", f"{name}:{number}", fields))
+                drops[offset] = "torn"
+            else:
+                code, revision, sha, before, when, sound = fields
+                if not sound:
+                    problems(
+                        Problem(
                             "content_mismatch",
                             f"{name}:{number}",
                             f"story {code}: content_sha256 does not match its title, lead and body",
                         )
-                        drops[offset] = "torn"
-                    codes(code)
-                    revisions(revision)
-                    files(file_index)
-                    offsets(offset)
-                    ends(end)
-                    numbers(number)
-                    hashes(from_hex(sha))
-                    previous(from_hex(before) if before else _NO_HASH)
-                    if published is not None:
-                        published(when)
-                offset = end
+                    )
+                    drops[offset] = "torn"
+                codes(code)
+                revisions(revision)
+                files(file_index)
+                offsets(offset)
+                ends(end)
+                numbers(number)
+                hashes(from_hex(sha))
+                previous(from_hex(before) if before else _NO_HASH)
+                if published is not None:
+                    published(when)
+            offset = end
+    columns.lines = number
+    columns.sizes[name] = offset
+    if drops:
+        columns.drops[name] = drops
+    return columns
+
+
+def _read_file_task(task: tuple[Path, int, bool]) -> _Columns:
+    return _read_file(*task)
+
+
+def _read_archive(directory: Path, report: Verification, keep_published: bool) -> _Columns:
+    """All files' lines as columns. Parsing and hashing every line is the
+    whole cost, so a large archive's files are read by one process per core."""
+    paths = sorted(directory.glob(ARCHIVE_GLOB))
+    tasks = [(path, index, keep_published) for index, path in enumerate(paths)]
+    workers = min(len(os.sched_getaffinity(0)), len(paths))
+    parts: Iterable[_Columns]
+    if workers > 1 and sum(path.stat().st_size for path in paths) >= _PARALLEL_BYTES:
+        # fork: the workers need nothing but this module, already imported.
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+        with pool:
+            parts = list(pool.map(_read_file_task, tasks))
+    else:
+        parts = (_read_file_task(task) for task in tasks)
+    columns = _Columns(published=[] if keep_published else None)
+    for part in parts:
+        columns.absorb(part)
         report.files += 1
-        report.lines += number
-        columns.sizes[name] = offset
-        if drops:
-            columns.drops[name] = drops
+    report.lines = columns.lines
+    report.problems.extend(columns.problems)
+    columns.problems = []
     return columns
 
 
@@ -207,7 +266,7 @@ def _check_code(
             report.add(
                 "revision_gap",
                 columns.where(index),
-                f"story {code} revision {revision} follows revision {expected_revision - 1}",
+                f"story {code} revision {revision}: revision {expected_revision} is missing",
             )
         elif previous != expected_previous:
             report.add(
@@ -248,8 +307,15 @@ def _check_content(columns: _Columns, report: Verification) -> None:
 def _latest_lines(columns: _Columns, report: Verification) -> Iterator[tuple[int, int]]:
     """``(code, index of its latest line)`` in code order, problems reported."""
     count = 0
+    previous = columns.previous
     for code, group in _by_code(columns):
         count += 1
+        if len(group) == 1:
+            revision, index = group[0]
+            # The common case, a single first revision, checked inline.
+            if revision == 1 and previous[index * 32 : index * 32 + 32] == _NO_HASH:
+                yield code, index
+                continue
         yield code, _check_code(columns, code, group, report)
     report.codes = count
 
@@ -394,7 +460,8 @@ def repair_archive(directory: Path) -> list[str]:
         for name, drops in sorted(columns.drops.items()):
             ledger.lower_committed_size(name, min(drops))
             done.extend(
-                f"moved line(s) of {name} to {target}"
+                f"moved {'repeated' if target.endswith('.repeat') else 'bad'} line(s) of {name}"
+                f" to {target}"
                 for target in rewrite_without(directory / name, drops)
             )
         columns = _read_archive(directory, Verification(), keep_published=True)

@@ -279,7 +279,9 @@ class SQLiteLedger:
         archived code in code order: plain tuples, streamed, for comparing
         millions of codes against the files without an object per code."""
         return self._rows(
-            "SELECT code, sha256, archive_file, archive_offset, revision FROM codes"
+            # The table itself is in code order: reading it straight costs less
+            # than going through codes_by_state and back to each row.
+            "SELECT code, sha256, archive_file, archive_offset, revision FROM codes NOT INDEXED"
             " WHERE state = 'archived' ORDER BY code"
         )
 
