@@ -71,6 +71,7 @@ _COLUMNS = (
 # database; anything else (locked, disk full, I/O) is not damage.
 _SQLITE_CORRUPT = 11
 _SQLITE_NOTADB = 26
+_HEADER = b"SQLite format 3\x00"
 
 
 class LedgerDamaged(StorageError):
@@ -142,6 +143,12 @@ class SQLiteLedger:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
+        # Checked before connecting: closing a connection to a file with a
+        # damaged header deletes its WAL, the evidence a repair moves aside.
+        if self.path.is_file() and self.path.stat().st_size:
+            with self.path.open("rb") as handle:
+                if handle.read(len(_HEADER)) != _HEADER:
+                    raise LedgerDamaged(self.path, "not an SQLite file: its header is damaged")
         self._db = sqlite3.connect(self.path, isolation_level=None)
         try:
             self._open()
