@@ -10,7 +10,9 @@ from crawler.items import StoryItem, content_sha256
 from crawler.ledger import ArchivedLine, SQLiteLedger
 
 
-def story(code: int, *, revision: int = 1, previous: str | None = None, words: int = 40) -> StoryItem:
+def story(
+    code: int, *, revision: int = 1, previous: str | None = None, words: int = 40
+) -> StoryItem:
     title = f"Story {code} revision {revision}"
     lead = f"The lead of story {code}."
     body = "\n\n".join(f"Paragraph {n} of story {code}, " + "word " * words for n in range(3))

@@ -107,9 +107,7 @@ def test_a_changed_byte_in_a_body_is_found_and_repaired(archive_dir: Path) -> No
     changed = lines[1].replace(b"Paragraph 1", b"Paragraph 7")
     path.write_bytes(lines[0] + changed + lines[2])
     report = verify_directory(archive_dir)
-    assert [(p.kind, p.where) for p in report.problems] == [
-        ("content_mismatch", f"{path.name}:2")
-    ]
+    assert [(p.kind, p.where) for p in report.problems] == [("content_mismatch", f"{path.name}:2")]
     done = repair_archive(archive_dir)
     assert any("moved bad line(s)" in action for action in done)
     assert "story 2 had no line: forgotten, the next run fetches it" in done

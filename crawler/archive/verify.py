@@ -86,12 +86,13 @@ class _Columns:
     sizes: dict[str, int] = field(default_factory=dict)
     codes: array[int] = field(default_factory=lambda: array("q"))
     revisions: array[int] = field(default_factory=lambda: array("q"))
-    files: array[int] = field(default_factory=lambda: array("l"))
+    files: array[int] = field(default_factory=lambda: array("I"))
     offsets: array[int] = field(default_factory=lambda: array("q"))
-    ends: array[int] = field(default_factory=lambda: array("q"))
+    ends: array[int] = field(default_factory=lambda: array("q"))  # only when rebuilding
     numbers: array[int] = field(default_factory=lambda: array("q"))
     hashes: bytearray = field(default_factory=bytearray)  # 32 bytes per line
-    previous: bytearray = field(default_factory=bytearray)  # 32 zero bytes: none
+    # previous_sha256 by line index, for the few lines that have one.
+    previous: dict[int, bytes] = field(default_factory=dict)
     published: list[str | None] | None = None  # only when rebuilding the ledger
     # Per file, offset -> kind of each line a repair takes out.
     drops: dict[str, dict[int, str]] = field(default_factory=dict)
@@ -100,6 +101,7 @@ class _Columns:
 
     def absorb(self, other: _Columns) -> None:
         """Append another file's columns (read with its own file index)."""
+        base = len(self.codes)
         for mine, theirs in (
             (self.codes, other.codes),
             (self.revisions, other.revisions),
@@ -110,7 +112,7 @@ class _Columns:
         ):
             mine.extend(theirs)
         self.hashes += other.hashes
-        self.previous += other.previous
+        self.previous.update((base + index, sha) for index, sha in other.previous.items())
         if self.published is not None and other.published is not None:
             self.published.extend(other.published)
         self.names.extend(other.names)
@@ -143,9 +145,10 @@ def _read_file(path: Path, file_index: int, keep_published: bool) -> _Columns:
     columns = _Columns(published=[] if keep_published else None)
     # Bound methods, fetched once: this loop runs once per line of the archive.
     codes, revisions, files = columns.codes.append, columns.revisions.append, columns.files.append
-    offsets, ends, numbers = columns.offsets.append, columns.ends.append, columns.numbers.append
-    hashes, previous = columns.hashes.extend, columns.previous.extend
+    offsets, numbers = columns.offsets.append, columns.numbers.append
+    hashes, previous = columns.hashes.extend, columns.previous
     published = columns.published.append if columns.published is not None else None
+    ends = columns.ends.append if keep_published else None
     problems = columns.problems.append
     from_hex = bytes.fromhex
     name = path.name
@@ -176,12 +179,13 @@ def _read_file(path: Path, file_index: int, keep_published: bool) -> _Columns:
                 revisions(revision)
                 files(file_index)
                 offsets(offset)
-                ends(end)
                 numbers(number)
                 hashes(from_hex(sha))
-                previous(from_hex(before) if before else _NO_HASH)
-                if published is not None:
+                if before:
+                    previous[len(columns.codes) - 1] = from_hex(before)
+                if published is not None and ends is not None:
                     published(when)
+                    ends(end)
             offset = end
     columns.lines = number
     columns.sizes[name] = offset
@@ -261,7 +265,7 @@ def _check_code(
         kept.append((revision, index))
     expected_revision, expected_previous = 1, _NO_HASH
     for revision, index in kept:
-        previous = bytes(columns.previous[index * 32 : index * 32 + 32])
+        previous = columns.previous.get(index, _NO_HASH)
         if revision != expected_revision:
             report.add(
                 "revision_gap",
@@ -282,9 +286,9 @@ def _check_code(
 def _check_content(columns: _Columns, report: Verification) -> None:
     """No content under two codes: lines sorted by the first 8 bytes of their
     hash, so equal hashes are neighbours."""
-    prefixes = memoryview(columns.hashes).cast("Q")[::4].tolist()
+    prefixes = memoryview(columns.hashes).cast("Q")[::4]
     keys = sorted((prefix << 32) | index for index, prefix in enumerate(prefixes))
-    del prefixes
+    prefixes.release()
     run: list[int] = []
     for position, key in enumerate(keys):
         run.append(key & _LOW32)
@@ -313,7 +317,7 @@ def _latest_lines(columns: _Columns, report: Verification) -> Iterator[tuple[int
         if len(group) == 1:
             revision, index = group[0]
             # The common case, a single first revision, checked inline.
-            if revision == 1 and previous[index * 32 : index * 32 + 32] == _NO_HASH:
+            if revision == 1 and index not in previous:
                 yield code, index
                 continue
         yield code, _check_code(columns, code, group, report)
