@@ -134,8 +134,10 @@ def generate(directory: Path, records: int) -> None:
     ledger.close()
 
 
-def _command(*args: str) -> tuple[float, float, int]:
-    """Run a scrapy command; its wall time, peak RSS (MB) and exit status."""
+def _command(*args: str) -> tuple[float, float, float, int]:
+    """Run a scrapy command; its wall time, CPU time (user + system, its
+    worker processes included), peak RSS (MB, of its largest process) and
+    exit status."""
     start = time.perf_counter()
     child = subprocess.Popen(
         [sys.executable, "-m", "scrapy.cmdline", *args],
@@ -145,18 +147,21 @@ def _command(*args: str) -> tuple[float, float, int]:
     )
     _, status, usage = os.wait4(child.pid, 0)
     child.returncode = os.waitstatus_to_exitcode(status)
-    return time.perf_counter() - start, usage.ru_maxrss / 1024, child.returncode
+    cpu = usage.ru_utime + usage.ru_stime
+    return time.perf_counter() - start, cpu, usage.ru_maxrss / 1024, child.returncode
 
 
-def _rounds(run: Callable[[], tuple[float, float, int]], rounds: int) -> Iterator[str]:
-    times, peaks = [], []
+def _rounds(run: Callable[[], tuple[float, float, float, int]], rounds: int) -> Iterator[str]:
+    times, cpus, peaks = [], [], []
     for _ in range(rounds):
-        seconds, peak, status = run()
+        seconds, cpu, peak, status = run()
         if status != 0:
             raise SystemExit(f"the command exited {status}")
         times.append(seconds)
+        cpus.append(cpu)
         peaks.append(peak)
-    yield f"time {_spread(times, 's')}"
+    yield f"wall time {_spread(times, 's')}"
+    yield f"CPU time {_spread(cpus, 's')}"
     yield f"peak RSS {_spread(peaks, ' MB')}"
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -198,9 +198,15 @@ def _read_file_task(task: tuple[Path, int, bool]) -> _Columns:
     return _read_file(*task)
 
 
-def _read_archive(directory: Path, report: Verification, keep_published: bool) -> _Columns:
+def _read_archive(
+    directory: Path,
+    report: Verification,
+    keep_published: bool,
+    alongside: Callable[[], object] = lambda: None,
+) -> _Columns:
     """All files' lines as columns. Parsing and hashing every line is the
-    whole cost, so a large archive's files are read by one process per core."""
+    whole cost, so a large archive's files are read by one process per core,
+    while this one runs ``alongside``."""
     paths = sorted(directory.glob(ARCHIVE_GLOB))
     tasks = [(path, index, keep_published) for index, path in enumerate(paths)]
     workers = min(len(os.sched_getaffinity(0)), len(paths))
@@ -209,8 +215,11 @@ def _read_archive(directory: Path, report: Verification, keep_published: bool) -
         # fork: the workers need nothing but this module, already imported.
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
         with pool:
-            parts = list(pool.map(_read_file_task, tasks))
+            results = pool.map(_read_file_task, tasks)
+            alongside()
+            parts = list(results)
     else:
+        alongside()
         parts = (_read_file_task(task) for task in tasks)
     columns = _Columns(published=[] if keep_published else None)
     for part in parts:
@@ -380,12 +389,18 @@ def verify(directory: Path, ledger: SQLiteLedger | None, damage: str | None = No
     """Check the files, and the ledger against them. ``ledger`` is None when
     there is none to compare with: ``damage`` then says why (or it is absent)."""
     report = Verification()
-    columns = _read_archive(directory, report, keep_published=False)
+    found: list[str] = []
+
+    def check_ledger() -> None:
+        # SQLite's own check runs in C, alongside the workers reading the files.
+        if ledger is not None and damage is None:
+            found.extend(ledger.problems())
+
+    columns = _read_archive(directory, report, keep_published=False, alongside=check_ledger)
     _check_content(columns, report)
     ledger_file = SQLiteLedger.FILENAME
-    if ledger is not None and damage is None:
-        found = ledger.problems()
-        damage = "; ".join(found[:3]) if found else None
+    if found:
+        damage = "; ".join(found[:3])
     if ledger is None or damage is not None:
         for _ in _latest_lines(columns, report):
             pass
