@@ -43,6 +43,7 @@ from crawler.ledger import ArchivedLine, Ledger
 TORN_DIR = "torn"
 REPAIRING_GLOB = ".stories-*.jsonl.repairing"
 _TAIL_CHUNK = 64 * 1024
+_HEX = "0123456789abcdef"
 
 # (story_code, revision, content_sha256, previous_sha256, published_at,
 # content matches its fields): a line as plain values, no object per line.
@@ -91,7 +92,7 @@ def _is_sha(value: Any) -> bool:
     >>> _is_sha("ab" * 32), _is_sha("zz" * 32), _is_sha("ab")
     (True, False, False)
     """
-    return isinstance(value, str) and len(value) == 64 and not value.strip("0123456789abcdef")
+    return isinstance(value, str) and len(value) == 64 and not value.strip(_HEX)
 
 
 def read_line(line: bytes) -> LineFields | str:
@@ -125,19 +126,22 @@ def read_line(line: bytes) -> LineFields | str:
         revision = 1
     previous = record.get("previous_sha256")
     published = record.get("published_at")
+    # Written out rather than through helpers: this runs once per line of
+    # the archive, millions of times in archive-verify.
     if (
         type(code) is not int
         or type(revision) is not int
         or revision < 1
-        or not _is_sha(sha)
-        or not isinstance(title, str)
-        or not isinstance(body, str)
-        or not (lead is None or isinstance(lead, str))
+        or type(sha) is not str
+        or len(sha) != 64
+        or sha.strip(_HEX)
+        or type(title) is not str
+        or type(body) is not str
+        or not (lead is None or type(lead) is str)
         or not (previous is None or _is_sha(previous))
-        or not (published is None or isinstance(published, str))
+        or not (published is None or type(published) is str)
     ):
         return "not a story record"
-    assert isinstance(sha, str)
     return code, revision, sha, previous, published, content_sha256(title, lead, body) == sha
 
 

@@ -37,6 +37,7 @@ _NO_HASH = bytes(32)
 # Below this many bytes of archive, starting worker processes costs more than
 # it saves.
 _PARALLEL_BYTES = 64 * 2**20
+_READ_BUFFER = 2**20
 _LOW32 = 0xFFFFFFFF
 # How many lost codes a repair names one by one before it only counts them.
 _NAMED_CODES = 10
@@ -156,7 +157,7 @@ def _read_file(path: Path, file_index: int, keep_published: bool) -> _Columns:
     drops: dict[int, str] = {}
     offset = 0
     number = 0
-    with path.open("rb") as handle:
+    with path.open("rb", buffering=_READ_BUFFER) as handle:
         for raw in handle:
             number += 1
             end = offset + len(raw)
