@@ -199,6 +199,12 @@ def _read_file_task(task: tuple[Path, int, bool]) -> _Columns:
     return _read_file(*task)
 
 
+def _usable_cores() -> int:
+    if hasattr(os, "sched_getaffinity"):  # the cores this process may run on
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def _read_archive(
     directory: Path,
     report: Verification,
@@ -210,7 +216,7 @@ def _read_archive(
     while this one runs ``alongside``."""
     paths = sorted(directory.glob(ARCHIVE_GLOB))
     tasks = [(path, index, keep_published) for index, path in enumerate(paths)]
-    workers = min(len(os.sched_getaffinity(0)), len(paths))
+    workers = min(_usable_cores(), len(paths))
     parts: Iterable[_Columns]
     if workers > 1 and sum(path.stat().st_size for path in paths) >= _PARALLEL_BYTES:
         # fork: the workers need nothing but this module, already imported.
