@@ -7,6 +7,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
+from crawler.archive import verify as verify_module
 from crawler.archive.repair import TORN_DIR, repair
 from crawler.archive.verify import repair_archive, verify_directory
 from crawler.ledger import SQLiteLedger
@@ -155,3 +158,24 @@ def test_verify_reports_every_kind_of_line_problem_with_its_place(archive_dir: P
     path.write_bytes(lines[0] + lines[1])
     repair_archive(archive_dir)
     assert_ledger_matches_archive(archive_dir)
+
+
+def test_a_large_archive_is_read_by_worker_processes_with_the_same_findings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Worker processes read large archives (here: any archive, as if on two
+    cores); they must find exactly what one process finds, in the same places."""
+    archive_dir = tmp_path / "archive"
+    first = write_run(archive_dir, "run1", [story(code) for code in range(1, 30)])
+    second = write_run(archive_dir, "run2", [story(code) for code in range(30, 60)])
+    copy = json.loads(first.read_bytes().splitlines()[3])
+    copy["story_code"] = 99
+    with second.open("ab") as out:
+        out.write(b"garbage\n" + json.dumps(copy).encode() + b"\n")
+    alone = sorted(map(str, verify_directory(archive_dir).problems))
+    monkeypatch.setattr(verify_module, "_PARALLEL_BYTES", 0)
+    monkeypatch.setattr(verify_module, "_usable_cores", lambda: 2)
+    assert sorted(map(str, verify_directory(archive_dir).problems)) == alone
+    assert {problem.split(":")[0] for problem in alone} == {
+        "bad_line", "duplicate_content", "ledger_missing", "size_mismatch"
+    }  # fmt: skip

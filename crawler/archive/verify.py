@@ -299,9 +299,10 @@ def _check_code(
     return kept[-1][1]
 
 
-def _check_content(columns: _Columns, report: Verification) -> None:
+def _content_problems(columns: _Columns) -> list[Problem]:
     """No content under two codes: lines sorted by the first 8 bytes of their
     hash, so equal hashes are neighbours."""
+    problems: list[Problem] = []
     prefixes = memoryview(columns.hashes).cast("Q")[::4]
     keys = sorted((prefix << 32) | index for index, prefix in enumerate(prefixes))
     prefixes.release()
@@ -316,12 +317,35 @@ def _check_content(columns: _Columns, report: Verification) -> None:
             for index in sorted(run):
                 holder = holders.setdefault(columns.sha(index), columns.codes[index])
                 if holder != columns.codes[index]:
-                    report.add(
-                        "duplicate_content",
-                        columns.where(index),
-                        f"story {columns.codes[index]} has the same content as story {holder}",
+                    problems.append(
+                        Problem(
+                            "duplicate_content",
+                            columns.where(index),
+                            f"story {columns.codes[index]} has the same content as story {holder}",
+                        )
                     )
         run = []
+    return problems
+
+
+def _forked(work: Callable[[], list[Problem]]) -> Callable[[], list[Problem]]:
+    """Start ``work`` in a forked process, which shares this one's memory
+    (the columns are not copied); return the call that waits for its result."""
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    process = context.Process(target=lambda: sender.send(work()), daemon=True)
+    process.start()
+    sender.close()
+
+    def result() -> list[Problem]:
+        try:
+            found: list[Problem] = receiver.recv()
+        finally:
+            receiver.close()
+            process.join()
+        return found
+
+    return result
 
 
 def _latest_lines(columns: _Columns, report: Verification) -> Iterator[tuple[int, int]]:
@@ -404,7 +428,13 @@ def verify(directory: Path, ledger: SQLiteLedger | None, damage: str | None = No
             found.extend(ledger.problems())
 
     columns = _read_archive(directory, report, keep_published=False, alongside=check_ledger)
-    _check_content(columns, report)
+    # On a large archive the content check runs in a second process while
+    # this one compares the ledger with the files.
+    if sum(columns.sizes.values()) >= _PARALLEL_BYTES and _usable_cores() > 1:
+        content = _forked(lambda: _content_problems(columns))
+    else:
+        found_content = _content_problems(columns)
+        content = lambda: found_content  # noqa: E731
     ledger_file = SQLiteLedger.FILENAME
     if found:
         damage = "; ".join(found[:3])
@@ -415,11 +445,12 @@ def verify(directory: Path, ledger: SQLiteLedger | None, damage: str | None = No
             report.add("ledger_damaged", ledger_file, f"{damage}; --repair rebuilds it")
         else:
             report.add("ledger_absent", ledger_file, "no ledger; --repair builds it")
-        return report
-    try:
-        _compare_ledger(columns, _latest_lines(columns, report), ledger, report)
-    except LedgerDamaged as exc:
-        report.add("ledger_damaged", ledger_file, f"{exc.why}; --repair rebuilds it")
+    else:
+        try:
+            _compare_ledger(columns, _latest_lines(columns, report), ledger, report)
+        except LedgerDamaged as exc:
+            report.add("ledger_damaged", ledger_file, f"{exc.why}; --repair rebuilds it")
+    report.problems.extend(content())
     return report
 
 
