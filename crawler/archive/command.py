@@ -1,15 +1,24 @@
-"""What the archive commands share: finding the archive directory."""
+"""What the archive commands share: finding the archive directory, and one
+line and a documented exit status for every way the archive can be unusable."""
 
 from __future__ import annotations
 
 import argparse
+import sqlite3
+import sys
 from pathlib import Path
 from typing import Any, ClassVar
 
 from scrapy.commands import ScrapyCommand
-from scrapy.exceptions import UsageError
 
-from crawler.ledger import SQLiteLedger
+from crawler.archive.lock import LockHeld
+from crawler.archive.writer import ARCHIVE_GLOB
+from crawler.errors import ExitCode
+from crawler.ledger import LedgerDamaged, SQLiteLedger
+
+
+class NoArchive(Exception):
+    """The directory holds no archive: no ledger and no archive file."""
 
 
 class ArchiveCommand(ScrapyCommand):
@@ -26,6 +35,32 @@ class ArchiveCommand(ScrapyCommand):
     def archive_dir(self, opts: argparse.Namespace) -> Path:
         assert self.settings is not None
         directory = Path(opts.dir or self.settings.get("ARCHIVE_DIR"))
-        if not (directory / SQLiteLedger.FILENAME).exists():
-            raise UsageError(f"no archive in {directory} (no {SQLiteLedger.FILENAME})")
+        if not directory.is_dir():
+            raise NoArchive(f"no archive in {directory} (no such directory)")
+        if not (directory / SQLiteLedger.FILENAME).exists() and not any(
+            directory.glob(ARCHIVE_GLOB)
+        ):
+            raise NoArchive(f"no archive in {directory} (no ledger, no archive file)")
         return directory
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        try:
+            self.exitcode = int(self.run_archive(args, opts))
+        except NoArchive as exc:
+            self.fail(str(exc), ExitCode.USAGE)
+        except LockHeld as exc:
+            self.fail(str(exc), ExitCode.LOCKED)
+        except LedgerDamaged as exc:
+            self.fail(str(exc), ExitCode.STORAGE)
+        except (OSError, sqlite3.Error) as exc:
+            self.fail(f"cannot read the archive: {exc}", ExitCode.STORAGE)
+
+    def fail(self, message: str, status: ExitCode) -> None:
+        print(f"scrapy {self.command_name()}: {message}", file=sys.stderr)
+        self.exitcode = int(status)
+
+    def command_name(self) -> str:
+        raise NotImplementedError
+
+    def run_archive(self, args: list[str], opts: argparse.Namespace) -> int:
+        raise NotImplementedError

@@ -16,7 +16,7 @@ from crawler.archive.lock import LockHeld, RunLock
 from crawler.archive.repair import RepairReport, repair
 from crawler.archive.writer import ArchiveWriter
 from crawler.errors import ArchiveLocked, StorageError
-from crawler.ledger import ArchivedLine, Ledger, SQLiteLedger, State
+from crawler.ledger import ArchivedLine, Ledger, LedgerDamaged, SQLiteLedger, State
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +37,9 @@ class ArchiveStore:
         try:
             self.ledger: Ledger = SQLiteLedger.in_directory(directory)
             self.repair_report: RepairReport = repair(directory, self.ledger)
+        except LedgerDamaged:
+            self.lock.release()
+            raise  # its message already says how to rebuild the ledger
         except Exception as exc:
             self.lock.release()
             raise StorageError(f"cannot open the archive in {directory}: {exc}") from exc

@@ -31,6 +31,15 @@ def archive_file_name(run_id: str) -> str:
     return f"stories-{run_id}.jsonl"
 
 
+def fsync_directory(directory: Path) -> None:
+    """Make the directory's entries (a new file, a rename) durable."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 class LineSerializer:
     """Records to archive lines (UTF-8, no ``\\u`` escapes, ``\\n``-ended),
     through one JsonLinesItemExporter writing into a reused buffer."""
@@ -93,11 +102,7 @@ class ArchiveWriter:
         self._size = os.fstat(self._fd).st_size
         self._last_sync = time.monotonic()
         # The new file's directory entry must survive a reboot too.
-        dir_fd = os.open(self.path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        fsync_directory(self.path.parent)
 
     def _maybe_sync(self) -> None:
         if time.monotonic() - self._last_sync >= self.fsync_interval:

@@ -7,12 +7,17 @@ import json
 from pathlib import Path
 from typing import Any
 
-from crawler.archive.command import ArchiveCommand
+from crawler.archive.command import ArchiveCommand, NoArchive
 from crawler.archive.writer import ARCHIVE_GLOB
 from crawler.ledger import SQLiteLedger, State
 
 
 def archive_status(directory: Path) -> dict[str, Any]:
+    if not (directory / SQLiteLedger.FILENAME).exists():
+        raise NoArchive(
+            f"no ledger in {directory}: `scrapy archive-verify --repair --dir {directory}`"
+            " builds it from the archive files"
+        )
     ledger = SQLiteLedger.in_directory(directory)
     try:
         counts = ledger.counts()
@@ -72,12 +77,35 @@ def format_status(status: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+EXIT_STATUSES = """\
+Exit status:
+  0  the status was printed (also while a run holds the archive lock: a run
+     does not block readers)
+  2  no archive in the directory
+  7  the ledger is damaged (the line says so: `scrapy archive-verify --repair`
+     rebuilds it from the archive files), or a file cannot be read"""
+
+
 class Command(ArchiveCommand):
+    def syntax(self) -> str:
+        return "[--dir DIR] [--json]"
+
     def short_desc(self) -> str:
         return "Show the archive's ledger: counts per state, range, newest story, last run"
 
-    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+    def long_desc(self) -> str:
+        return (
+            "Read the ledger only (cheap at any size): codes per state, code range, the"
+            " newest story by publication time, archive files and bytes, the last run.\n\n"
+            + EXIT_STATUSES
+        )
+
+    def command_name(self) -> str:
+        return "archive-status"
+
+    def run_archive(self, args: list[str], opts: argparse.Namespace) -> int:
         status = archive_status(self.archive_dir(opts))
         print(
             json.dumps(status, ensure_ascii=False, indent=2) if opts.json else format_status(status)
         )
+        return 0

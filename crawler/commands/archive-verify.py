@@ -1,8 +1,4 @@
-"""``scrapy archive-verify [--repair]``: check an archive directory end to end.
-
-Exit status: 0 clean (after repair, if asked), 1 problems remain, 6 another
-run holds the lock.
-"""
+"""``scrapy archive-verify [--repair]``: check an archive directory end to end."""
 
 from __future__ import annotations
 
@@ -10,15 +6,40 @@ import argparse
 import json
 
 from crawler.archive.command import ArchiveCommand
-from crawler.archive.lock import LockHeld, RunLock
-from crawler.archive.verify import repair_archive, verify
-from crawler.errors import ExitCode
-from crawler.ledger import SQLiteLedger
+from crawler.archive.lock import RunLock
+from crawler.archive.verify import repair_archive, verify_directory
+
+EXIT_STATUSES = """\
+Exit status:
+  0  clean (after the repair, with --repair)
+  1  problems remain (each printed on its own line); a damaged ledger is one:
+     --repair moves it aside and rebuilds it from the archive files
+  2  no archive in the directory
+  6  another run holds the archive lock; nothing was touched
+  7  a file or the ledger cannot be read or written"""
 
 
 class Command(ArchiveCommand):
+    def syntax(self) -> str:
+        return "[--dir DIR] [--repair] [--json]"
+
     def short_desc(self) -> str:
         return "Check every archive line against the ledger; --repair fixes what it can"
+
+    def long_desc(self) -> str:
+        return (
+            "Read every line of every archive file: each must be a complete record whose"
+            " content_sha256 matches its own fields, revisions must chain, no story twice,"
+            " no content under two codes. Check the ledger with SQLite's integrity_check"
+            " and compare it with the files.\n\n"
+            "--repair moves bad and repeated lines to torn/ (nothing is deleted; each file is"
+            " replaced only by a durable repaired copy), moves a damaged ledger aside and"
+            " rebuilds it from the files, and forgets codes whose lines are gone so the next"
+            " run fetches them.\n\n" + EXIT_STATUSES
+        )
+
+    def command_name(self) -> str:
+        return "archive-verify"
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
@@ -26,20 +47,11 @@ class Command(ArchiveCommand):
             "--repair", action="store_true", help="fix what can be fixed from the archive itself"
         )
 
-    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+    def run_archive(self, args: list[str], opts: argparse.Namespace) -> int:
         directory = self.archive_dir(opts)
-        try:
-            with RunLock(directory):
-                ledger = SQLiteLedger.in_directory(directory)
-                try:
-                    repaired = repair_archive(directory, ledger) if opts.repair else []
-                    report = verify(directory, ledger)
-                finally:
-                    ledger.close()
-        except LockHeld as exc:
-            print(f"scrapy archive-verify: {exc}")
-            self.exitcode = int(ExitCode.LOCKED)
-            return
+        with RunLock(directory):
+            repaired = repair_archive(directory) if opts.repair else []
+            report = verify_directory(directory)
         report.repaired = repaired
         if opts.json:
             print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
@@ -52,4 +64,4 @@ class Command(ArchiveCommand):
             print(
                 f"{report.files} file(s), {report.lines} line(s), {report.codes} stories: {verdict}"
             )
-        self.exitcode = 0 if report.ok else 1
+        return 0 if report.ok else 1

@@ -2,7 +2,7 @@
 
 from crawler.ledger.base import ArchivedLine, CodeState, Ledger, State
 from crawler.ledger.rules import ASKED_AGAIN, SETTLED
-from crawler.ledger.sqlite import SQLiteLedger
+from crawler.ledger.sqlite import LedgerDamaged, SQLiteLedger
 
 __all__ = [
     "ASKED_AGAIN",
@@ -10,6 +10,7 @@ __all__ = [
     "ArchivedLine",
     "CodeState",
     "Ledger",
+    "LedgerDamaged",
     "SQLiteLedger",
     "State",
 ]

@@ -4,17 +4,25 @@ A code look-up is a primary-key search, so it costs the same with ten codes or
 ten million; nothing at start-up reads the archive files. WAL with
 ``synchronous=NORMAL`` keeps each per-record commit cheap; a commit that a power
 cut loses is recovered from the archive tail by the repair at the next start.
+
+A damaged file (garbage pages, a garbage header, a cut) raises
+:class:`LedgerDamaged` from whichever call first touches the damage, never a
+bare ``sqlite3`` error: the archive files are the record, so the cure is always
+the same, ``scrapy archive-verify --repair``, which rebuilds the ledger from them.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from crawler.clean.dates import utc_now_iso
+from crawler.errors import StorageError
 from crawler.ledger.base import ArchivedLine, CodeState, State
 
 SCHEMA = """
@@ -35,6 +43,10 @@ CREATE INDEX IF NOT EXISTS codes_by_sha256 ON codes (sha256) WHERE sha256 IS NOT
 CREATE INDEX IF NOT EXISTS codes_by_published ON codes (published_at)
     WHERE published_at IS NOT NULL;
 CREATE INDEX IF NOT EXISTS codes_by_state ON codes (state, code);
+-- newest_story and codes_published_since order by the instant, not the text:
+-- published_at carries the Tehran offset, so text order is not time order.
+CREATE INDEX IF NOT EXISTS codes_by_instant ON codes (julianday(published_at), code)
+    WHERE state = 'archived';
 CREATE TABLE IF NOT EXISTS archive_files (
     name TEXT PRIMARY KEY,
     committed_size INTEGER NOT NULL
@@ -53,6 +65,61 @@ _COLUMNS = (
     "code, state, updated_at, detail, ref_code, sha256, archive_file, archive_offset,"
     " published_at, revision, attempts"
 )
+
+
+# SQLite's primary result codes for a file that is not (or no longer) a sound
+# database; anything else (locked, disk full, I/O) is not damage.
+_SQLITE_CORRUPT = 11
+_SQLITE_NOTADB = 26
+_HEADER = b"SQLite format 3\x00"
+
+
+class LedgerDamaged(StorageError):
+    """The ledger file is damaged; the archive files can rebuild it."""
+
+    def __init__(self, path: Path, why: str):
+        self.path = path
+        self.why = why
+        super().__init__(
+            f"the ledger {path} is damaged ({why}); run `scrapy archive-verify --repair"
+            f" --dir {path.parent}` to rebuild it from the archive files"
+        )
+
+
+def is_damage(exc: sqlite3.Error) -> bool:
+    """Whether an sqlite3 error means the file itself is damaged.
+
+    >>> is_damage(sqlite3.DatabaseError("database disk image is malformed"))
+    True
+    >>> is_damage(sqlite3.OperationalError("database is locked"))
+    False
+    """
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (_SQLITE_CORRUPT, _SQLITE_NOTADB)
+    text = str(exc)
+    return "malformed" in text or "not a database" in text
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _guarded(
+    method: Callable[Concatenate[SQLiteLedger, _P], _R],
+) -> Callable[Concatenate[SQLiteLedger, _P], _R]:
+    """Damage found by ``method`` surfaces as LedgerDamaged."""
+
+    @functools.wraps(method)
+    def guarded(self: SQLiteLedger, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.DatabaseError as exc:
+            if is_damage(exc):
+                raise LedgerDamaged(self.path, str(exc)) from exc
+            raise
+
+    return guarded
 
 
 def _row_to_state(row: tuple[Any, ...]) -> CodeState:
@@ -76,10 +143,24 @@ class SQLiteLedger:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
+        # Checked before connecting: closing a connection to a file with a
+        # damaged header deletes its WAL, the evidence a repair moves aside.
+        if self.path.is_file() and self.path.stat().st_size:
+            with self.path.open("rb") as handle:
+                if handle.read(len(_HEADER)) != _HEADER:
+                    raise LedgerDamaged(self.path, "not an SQLite file: its header is damaged")
         self._db = sqlite3.connect(self.path, isolation_level=None)
+        try:
+            self._open()
+        except BaseException:
+            self._db.close()
+            raise
+
+    @_guarded
+    def _open(self) -> None:
+        self._db.execute("PRAGMA busy_timeout=5000")
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA busy_timeout=5000")
         self._db.executescript(SCHEMA)
 
     @classmethod
@@ -89,24 +170,62 @@ class SQLiteLedger:
     def close(self) -> None:
         self._db.close()
 
+    @classmethod
+    def move_aside(cls, path: Path, stamp: str) -> Path:
+        """Rename a damaged ledger and its ``-wal``/``-shm`` to
+        ``<name>.damaged-<stamp>``; return the new name of the main file.
+
+        The WAL goes first: left behind, it would be replayed into the fresh
+        ledger created at the old name.
+        """
+        target = path.with_name(f"{path.name}.damaged-{stamp}")
+        for suffix in ("-wal", "-shm", ""):
+            source = path.with_name(path.name + suffix)
+            if source.exists():
+                os.replace(source, target.with_name(target.name + suffix))
+        fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        return target
+
+    def problems(self, quick: bool = False) -> list[str]:
+        """What ``PRAGMA integrity_check`` (or the cheaper ``quick_check``,
+        which skips matching indexes against their tables) finds; empty when
+        the file is sound. A file too damaged to check is one problem."""
+        pragma = "quick_check" if quick else "integrity_check"
+        try:
+            rows = self._db.execute(f"PRAGMA {pragma}(100)").fetchall()
+        except sqlite3.DatabaseError as exc:
+            if is_damage(exc):
+                return [str(exc)]
+            raise
+        found = [row[0] for row in rows]
+        return [] if found == ["ok"] else found
+
     # -- reading ------------------------------------------------------------
 
+    @_guarded
     def get(self, code: int) -> CodeState | None:
         row = self._db.execute(f"SELECT {_COLUMNS} FROM codes WHERE code = ?", (code,)).fetchone()
         return _row_to_state(row) if row else None
 
+    @_guarded
     def states_between(self, low: int, high: int) -> dict[int, CodeState]:
         rows = self._db.execute(
             f"SELECT {_COLUMNS} FROM codes WHERE code BETWEEN ? AND ?", (low, high)
         )
         return {row[0]: _row_to_state(row) for row in rows}
 
+    @_guarded
     def code_for_hash(self, sha256: str) -> int | None:
         row = self._db.execute(
             "SELECT code FROM codes WHERE sha256 = ? AND state = 'archived' LIMIT 1", (sha256,)
         ).fetchone()
         return row[0] if row else None
 
+    @_guarded
     def highest_story_code(self) -> int | None:
         row = self._db.execute(
             "SELECT MAX(code) FROM codes WHERE state IN ('archived', 'duplicate', 'redirected')"
@@ -114,15 +233,28 @@ class SQLiteLedger:
         return row[0]
 
     def codes_published_since(self, iso_time: str) -> Iterator[int]:
-        # published_at carries the Tehran offset, so compare as UTC instants.
-        rows = self._db.execute(
-            "SELECT code FROM codes WHERE state = 'archived' AND published_at IS NOT NULL"
-            " AND julianday(published_at) >= julianday(?) ORDER BY code",
-            (iso_time,),
+        # published_at carries the Tehran offset, so compare as UTC instants
+        # (the expression index codes_by_instant serves this).
+        yield from (
+            code
+            for (code,) in self._rows(
+                "SELECT code FROM codes INDEXED BY codes_by_instant WHERE state = 'archived'"
+                " AND julianday(published_at) >= julianday(?) ORDER BY code",
+                (iso_time,),
+            )
         )
-        for (code,) in rows:
-            yield code
 
+    def _rows(self, sql: str, parameters: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+        """A cursor's rows as they come, with damage met on the way raised as
+        LedgerDamaged (a generator runs outside any decorator's ``try``)."""
+        try:
+            yield from self._db.execute(sql, parameters)
+        except sqlite3.DatabaseError as exc:
+            if is_damage(exc):
+                raise LedgerDamaged(self.path, str(exc)) from exc
+            raise
+
+    @_guarded
     def codes_in_states(
         self,
         states: Iterable[State],
@@ -136,39 +268,58 @@ class SQLiteLedger:
         names = [state.value for state in states]
         marks = ", ".join("?" * len(names))
         order = "updated_at, code" if oldest_first else "code"
-        rows = self._db.execute(
+        rows = self._rows(
             f"SELECT code FROM codes WHERE state IN ({marks}) AND code > ?"
             f" ORDER BY {order} LIMIT ?",
             (*names, after, limit),
         )
         return [code for (code,) in rows]
 
+    @_guarded
     def counts(self) -> dict[str, int]:
         rows = self._db.execute("SELECT state, COUNT(*) FROM codes GROUP BY state")
         return {state: n for state, n in rows}
 
+    @_guarded
     def code_range(self) -> tuple[int | None, int | None]:
-        low, high = self._db.execute("SELECT MIN(code), MAX(code) FROM codes").fetchone()
+        # Apart, each is one look-up at an end of the primary key; together in
+        # one SELECT, SQLite scans the whole table.
+        (low,) = self._db.execute("SELECT MIN(code) FROM codes").fetchone()
+        (high,) = self._db.execute("SELECT MAX(code) FROM codes").fetchone()
         return low, high
 
+    @_guarded
     def newest_story(self) -> CodeState | None:
         row = self._db.execute(
-            f"SELECT {_COLUMNS} FROM codes WHERE state = 'archived'"
+            f"SELECT {_COLUMNS} FROM codes INDEXED BY codes_by_instant WHERE state = 'archived'"
             " ORDER BY julianday(published_at) DESC, code DESC LIMIT 1"
         ).fetchone()
         return _row_to_state(row) if row else None
 
     def archived(self) -> Iterator[CodeState]:
-        for row in self._db.execute(
+        for row in self._rows(
             f"SELECT {_COLUMNS} FROM codes WHERE state = 'archived' ORDER BY code"
         ):
             yield _row_to_state(row)
 
+    def archived_positions(self) -> Iterator[tuple[int, str, str, int, int]]:
+        """``(code, sha256, archive_file, archive_offset, revision)`` of every
+        archived code in code order: plain tuples, streamed, for comparing
+        millions of codes against the files without an object per code."""
+        return self._rows(
+            # The table itself is in code order: reading it straight costs less
+            # than going through codes_by_state and back to each row.
+            "SELECT code, sha256, archive_file, archive_offset, revision FROM codes NOT INDEXED"
+            " WHERE state = 'archived' ORDER BY code"
+        )
+
+    @_guarded
     def committed_sizes(self) -> dict[str, int]:
         return dict(self._db.execute("SELECT name, committed_size FROM archive_files"))
 
     # -- writing ------------------------------------------------------------
 
+    @_guarded
     def record_archived(self, line: ArchivedLine) -> None:
         """The line is already in the archive file: record it and the file's
         new committed size in one transaction."""
@@ -201,17 +352,16 @@ class SQLiteLedger:
             ),
         )
 
+    @_guarded
     def record(
         self, code: int, state: State, *, detail: str | None = None, ref_code: int | None = None
     ) -> None:
-        """Record a state other than archived. An archived code keeps its
-        record fields: a later failure to refresh it does not unarchive it."""
+        """Record a state other than archived (which rules.transition decides;
+        an archived code is never passed here)."""
         if state is State.ARCHIVED:
             raise ValueError("use record_archived() for archived codes")
         with self._transaction():
             current = self.get(code)
-            if current is not None and current.state is State.ARCHIVED:
-                return
             attempts = (current.attempts if current else 0) + 1 if state is State.FAILED else 0
             self._db.execute(
                 "INSERT INTO codes (code, state, updated_at, detail, ref_code, attempts)"
@@ -222,6 +372,7 @@ class SQLiteLedger:
                 (code, state.value, utc_now_iso(), detail, ref_code, attempts),
             )
 
+    @_guarded
     def adopt_lines(self, archive_file: str, lines: list[ArchivedLine], size: int) -> None:
         """Repair: register lines found in an archive tail past the committed size."""
         with self._transaction():
@@ -236,6 +387,7 @@ class SQLiteLedger:
                 (archive_file, size),
             )
 
+    @_guarded
     def forget_archived_after(self, archive_file: str, size: int) -> list[int]:
         """Repair after a reboot lost the end of a file: codes whose line lay
         past ``size`` are no longer archived, so the next run fetches them."""
@@ -254,14 +406,17 @@ class SQLiteLedger:
             )
         return codes
 
-    def replace_archived(self, lines: list[ArchivedLine], sizes: dict[str, int]) -> list[int]:
-        """Rebuild every archived state from the archive's own lines; return
-        the codes that were archived without a line (now forgotten)."""
+    @_guarded
+    def replace_archived(self, lines: Iterable[ArchivedLine], sizes: dict[str, int]) -> list[int]:
+        """Rebuild every archived state from the archive's own lines (streamed:
+        each code's latest line, in any order); return the codes that were
+        archived without a line (now forgotten)."""
         with self._transaction():
-            before = {
-                code
-                for (code,) in self._db.execute("SELECT code FROM codes WHERE state = 'archived'")
-            }
+            self._db.execute("CREATE TEMP TABLE IF NOT EXISTS archived_before (code INTEGER)")
+            self._db.execute("DELETE FROM temp.archived_before")
+            self._db.execute(
+                "INSERT INTO temp.archived_before SELECT code FROM codes WHERE state = 'archived'"
+            )
             self._db.execute("DELETE FROM codes WHERE state = 'archived'")
             for line in lines:
                 self._upsert_archived(line)
@@ -269,10 +424,38 @@ class SQLiteLedger:
             self._db.executemany(
                 "INSERT INTO archive_files (name, committed_size) VALUES (?, ?)", sizes.items()
             )
-        return sorted(before - {line.code for line in lines})
+            lost = [
+                code
+                for (code,) in self._db.execute(
+                    "SELECT code FROM temp.archived_before WHERE code NOT IN"
+                    " (SELECT code FROM codes WHERE state = 'archived') ORDER BY code"
+                )
+            ]
+            self._db.execute("DELETE FROM temp.archived_before")
+        return lost
+
+    @_guarded
+    def forget_file(self, archive_file: str) -> list[int]:
+        """Repair after an archive file vanished: its codes are no longer
+        archived (the next run fetches them) and the file is no longer known."""
+        with self._transaction():
+            codes = self.forget_archived_after(archive_file, 0)
+            self._db.execute("DELETE FROM archive_files WHERE name = ?", (archive_file,))
+        return codes
+
+    @_guarded
+    def lower_committed_size(self, archive_file: str, size: int) -> None:
+        """Before a repair rewrites a file from ``size`` on: a kill after the
+        rewrite leaves lines past ``size`` that the next start adopts afresh."""
+        with self._transaction():
+            self._db.execute(
+                "UPDATE archive_files SET committed_size = MIN(committed_size, ?) WHERE name = ?",
+                (size, archive_file),
+            )
 
     # -- runs ---------------------------------------------------------------
 
+    @_guarded
     def record_run(self, run_id: str, summary: dict[str, Any]) -> None:
         with self._transaction():
             self._db.execute(
@@ -290,10 +473,11 @@ class SQLiteLedger:
                 ),
             )
 
+    @_guarded
     def last_run(self) -> dict[str, Any] | None:
-        row = self._db.execute(
-            "SELECT summary FROM runs ORDER BY started_at DESC, rowid DESC LIMIT 1"
-        ).fetchone()
+        # Insertion order, not started_at: a clock that was once ahead must not
+        # keep an old run "last" for ever.
+        row = self._db.execute("SELECT summary FROM runs ORDER BY rowid DESC LIMIT 1").fetchone()
         return json.loads(row[0]) if row else None
 
     def _transaction(self) -> _Transaction:
