@@ -114,6 +114,8 @@ class ArchiveRun:
         self.stats.set_value("archive/repair/adopted", report.adopted)
         self.stats.set_value("archive/repair/torn", len(report.torn))
         self.stats.set_value("archive/repair/forgotten", len(report.forgotten))
+        self.stats.set_value("archive/repair/missing_files", len(report.missing))
+        self.stats.set_value("archive/repair/truncated", len(report.truncated))
         if not report.clean:
             logger.warning("Archive repaired at start: %s", report.describe())
 
