@@ -15,6 +15,7 @@ class ExitCode(enum.IntEnum):
     INTERRUPTED = 5  # SIGTERM/SIGINT: stopped early, unfinished codes are fetched next run
     LOCKED = 6  # another run holds the archive directory's lock; nothing was touched
     STORAGE = 7  # the archive could not be written (disk full, read-only, ...)
+    LAYOUT_CHANGED = 8  # pages no layout understands: the site's layout changed
 
 
 class RunError(Exception):

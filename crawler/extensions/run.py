@@ -26,8 +26,14 @@ from crawler.archive.writer import ArchiveWriter
 from crawler.clean.dates import utc_now_iso
 from crawler.errors import ArchiveLocked, ExitCode, StorageError
 from crawler.extensions.status import EXPLANATIONS, RunOutcome, decide_exit_status
-from crawler.extensions.summary import human_summary, write_summary
+from crawler.extensions.summary import human_summary
 from crawler.ledger import ArchivedLine, Ledger, SQLiteLedger, State
+
+# cron branch: run files, quiet logs, waiting for the lock
+from crawler.lockwait import acquire_lock
+from crawler.logs import FailureLog, start_line
+from crawler.runs import finish_run_file, mark_killed_runs, start_run_file
+from crawler.units import parse_duration
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -73,11 +79,14 @@ class ArchiveRun:
         self.finished = False
         self.exit_status: ExitCode | None = None
         self.arguments: dict[str, Any] = {}
+        self.failure_log = FailureLog.from_settings(settings)  # cron branch
 
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             self.lock = RunLock(self.directory)
-            self.lock.acquire()
+            acquire_lock(  # cron branch: ARCHIVE_LOCK_WAIT
+                self.lock, parse_duration(settings.get("ARCHIVE_LOCK_WAIT"), "ARCHIVE_LOCK_WAIT")
+            )
         except LockHeld as exc:
             raise ArchiveLocked(str(exc)) from None
         except OSError as exc:
@@ -143,7 +152,7 @@ class ArchiveRun:
         self._count_outcome(code, state)
         if state is State.FAILED:
             self.failures[code] = detail or "unknown"
-            logger.warning("Story %s failed: %s", code, detail)
+            self.failure_log.failed(code, detail)  # cron branch
 
     def archive(self, item: Any, code: int, sha256: str, published_at: str | None, revision: int):
         """Write a record, then record it as archived: a code is never marked
@@ -207,6 +216,22 @@ class ArchiveRun:
 
     def engine_started(self) -> None:
         self.arguments = dict(getattr(self.crawler.spider, "run_arguments", {}))
+        # cron branch: the run file from the start, runs that died marked killed
+        spider = self.crawler.spider.name if self.crawler.spider else None
+        logger.info(
+            start_line(
+                self.run_id,
+                spider,
+                self.arguments,
+                self.directory,
+                self.crawler.settings.get("SITE_URL"),
+            )
+        )
+        try:
+            mark_killed_runs(self.directory, self.run_id, self.ledger)
+            start_run_file(self.directory, self.run_id, spider, self.arguments, self.started_at)
+        except (OSError, sqlite3.Error) as exc:
+            self._storage_failed(f"cannot write the run file: {exc}")
         self._watch_shutdown_signals()
 
     def _watch_shutdown_signals(self) -> None:
@@ -277,8 +302,9 @@ class ArchiveRun:
         )
         self.stats.set_value("archive/exit_status", int(self.exit_status))
         summary = self._summary(reason, counts)
+        self.failure_log.close()  # cron branch
         try:
-            write_summary(self.directory, self.run_id, summary)
+            finish_run_file(self.directory, self.run_id, summary, self.stats.get_stats())
             self.ledger.record_run(self.run_id, summary)
         except (OSError, sqlite3.Error) as exc:
             logger.error("Could not write the run summary: %s", exc)

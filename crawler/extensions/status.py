@@ -55,6 +55,8 @@ def decide_exit_status(run: RunOutcome) -> ExitCode:
         return ExitCode.STORAGE
     if run.interrupted or run.finish_reason == "shutdown":
         return ExitCode.INTERRUPTED
+    if run.finish_reason == "site_unreachable":  # cron branch: crawler.middlewares.reachability
+        return ExitCode.UNREACHABLE
     if run.finish_reason not in ("finished", None):
         return ExitCode.ERROR
     failed = run.outcomes.get("failed", 0)
