@@ -108,9 +108,14 @@ def exit_section(statuses: Mapping[int, str]) -> str:
       0  fine
       6  locked
     """
-    return "\n".join(
-        ["Exit statuses", *(f"  {int(code)}  {text}" for code, text in sorted(statuses.items()))]
-    )
+    lines = ["Exit statuses"]
+    for code, text in sorted(statuses.items()):
+        lines.append(
+            textwrap.fill(
+                f"{int(code)}  {text}", 79, initial_indent="  ", subsequent_indent=" " * 5
+            )
+        )
+    return "\n".join(lines)
 
 
 def arguments_section(title: str, arguments: Iterable[tuple[str, str]]) -> str:
@@ -178,4 +183,74 @@ def crawl_epilog() -> str:
             "Each run writes runs/<run_id>.json; see `scrapy archive-runs`. The record\n"
             "format is docs/archive-format.md.",
         ]
+    )
+
+
+CHECK_OPTION_HELP = (
+    "monitoring check: print one line (ARCHIVE OK/WARNING/CRITICAL/UNKNOWN - ...) and exit 0/1/2/3"
+)
+
+DIR_ARGUMENT = ("--dir DIR", "the archive directory (default: the ARCHIVE_DIR setting)")
+JSON_ARGUMENT = ("--json", "print JSON for machines")
+NO_ARCHIVE_EXIT = {2: "bad arguments, or no archive in the directory"}
+
+
+def status_epilog() -> str:
+    return "\n\n".join(
+        [
+            command_help(
+                arguments=[
+                    DIR_ARGUMENT,
+                    JSON_ARGUMENT,
+                    ("--check", CHECK_OPTION_HELP),
+                ],
+                settings=[
+                    "ARCHIVE_DIR",
+                    "ARCHIVE_CHECK_MAX_SILENCE",
+                    "ARCHIVE_CHECK_MAX_FAILED",
+                    "ARCHIVE_CHECK_MIN_FREE",
+                ],
+                exit_statuses={0: "the status was printed", **NO_ARCHIVE_EXIT},
+            ),
+            exit_section(CHECK_EXIT_STATUSES).replace(
+                "Exit statuses", "Exit statuses with --check"
+            ),
+            "Silence is measured from the publication time of the newest archived story.\n"
+            "The last run is the newest file in runs/; a run still 'running' whose lock\n"
+            "is free never finished (killed).",
+        ]
+    )
+
+
+def runs_epilog() -> str:
+    return command_help(
+        arguments=[
+            DIR_ARGUMENT,
+            JSON_ARGUMENT,
+            ("--last N", "only the N most recent runs (default 20; 0: all)"),
+        ],
+        settings=["ARCHIVE_DIR"],
+        exit_statuses={0: "the runs were listed", **NO_ARCHIVE_EXIT},
+    )
+
+
+def verify_epilog() -> str:
+    """For ``archive-verify`` (its own command calls it from ``add_options``)."""
+    return command_help(
+        arguments=[
+            DIR_ARGUMENT,
+            JSON_ARGUMENT,
+            (
+                "--repair",
+                "fix what the archive itself can fix (torn lines to torn/, ledger"
+                " rebuilt from the files)",
+            ),
+        ],
+        settings=["ARCHIVE_DIR"],
+        exit_statuses={
+            0: "clean",
+            1: "problems remain",
+            **NO_ARCHIVE_EXIT,
+            6: "a run holds the archive lock",
+        },
     )

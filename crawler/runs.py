@@ -16,10 +16,14 @@ import os
 from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from crawler.clean.dates import utc_now_iso
 from crawler.ledger import Ledger
+from crawler.logs import start_line
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
 
@@ -157,3 +161,21 @@ def mark_killed_runs(
     if killed:
         logger.warning("Marked killed (never finished): run %s", ", ".join(killed))
     return killed
+
+
+class _Run(Protocol):
+    run_id: str
+    started_at: str
+    directory: Path
+    arguments: dict[str, Any]
+    ledger: Ledger
+    crawler: Crawler
+
+
+def begin_run(run: _Run, site: str) -> None:
+    """What a run does once its arguments are known: log its start line, mark
+    runs that died ``killed``, write its own ``running`` file."""
+    spider = run.crawler.spider.name if run.crawler.spider else None
+    logger.info(start_line(run.run_id, spider, run.arguments, run.directory, site))
+    mark_killed_runs(run.directory, run.run_id, run.ledger)
+    start_run_file(run.directory, run.run_id, spider, run.arguments, run.started_at)

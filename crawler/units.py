@@ -50,8 +50,10 @@ class Size:
 def parse_size(value: object, setting: str) -> Size:
     """Bytes (``500M``, ``2G``, ``2GiB``, ``4096``) or a percentage (``5%``).
 
-    >>> parse_size("2G", "S"), parse_size("5%", "S"), parse_size(4096, "S")
-    (Size(amount=2147483648.0, percent=False), Size(amount=5.0, percent=True), Size(amount=4096.0, percent=False))
+    >>> parse_size("2G", "S")
+    Size(amount=2147483648.0, percent=False)
+    >>> parse_size("5%", "S"), parse_size(4096, "S")
+    (Size(amount=5.0, percent=True), Size(amount=4096.0, percent=False))
     >>> parse_size("lots", "ARCHIVE_CHECK_MIN_FREE")
     Traceback (most recent call last):
     ...

@@ -9,6 +9,8 @@ from typing import Any
 
 from crawler.archive.command import ArchiveCommand
 from crawler.archive.writer import ARCHIVE_GLOB
+from crawler.health import run_check  # cron branch
+from crawler.help import CHECK_OPTION_HELP, keep_layout, status_epilog  # cron branch
 from crawler.ledger import SQLiteLedger, State
 
 
@@ -76,7 +78,17 @@ class Command(ArchiveCommand):
     def short_desc(self) -> str:
         return "Show the archive's ledger: counts per state, range, newest story, last run"
 
+    # cron branch: --check for monitoring (crawler/health.py), -h (crawler/help.py)
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument("--check", action="store_true", help=CHECK_OPTION_HELP)
+        keep_layout(parser, status_epilog())
+
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        if opts.check:  # cron branch
+            assert self.settings is not None
+            self.exitcode = int(run_check(self.settings, opts.dir))
+            return
         status = archive_status(self.archive_dir(opts))
         print(
             json.dumps(status, ensure_ascii=False, indent=2) if opts.json else format_status(status)

@@ -31,8 +31,8 @@ from crawler.ledger import ArchivedLine, Ledger, SQLiteLedger, State
 
 # cron branch: run files, quiet logs, waiting for the lock
 from crawler.lockwait import acquire_lock
-from crawler.logs import FailureLog, start_line
-from crawler.runs import finish_run_file, mark_killed_runs, start_run_file
+from crawler.logs import FailureLog
+from crawler.runs import begin_run, finish_run_file
 from crawler.units import parse_duration
 
 if TYPE_CHECKING:
@@ -216,20 +216,8 @@ class ArchiveRun:
 
     def engine_started(self) -> None:
         self.arguments = dict(getattr(self.crawler.spider, "run_arguments", {}))
-        # cron branch: the run file from the start, runs that died marked killed
-        spider = self.crawler.spider.name if self.crawler.spider else None
-        logger.info(
-            start_line(
-                self.run_id,
-                spider,
-                self.arguments,
-                self.directory,
-                self.crawler.settings.get("SITE_URL"),
-            )
-        )
-        try:
-            mark_killed_runs(self.directory, self.run_id, self.ledger)
-            start_run_file(self.directory, self.run_id, spider, self.arguments, self.started_at)
+        try:  # cron branch: start line, runs/<id>.json "running", dead runs marked killed
+            begin_run(self, self.crawler.settings.get("SITE_URL"))
         except (OSError, sqlite3.Error) as exc:
             self._storage_failed(f"cannot write the run file: {exc}")
         self._watch_shutdown_signals()

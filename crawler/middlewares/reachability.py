@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy import Request, signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
+from scrapy.utils.asyncio import CallLaterResult, call_later
 from scrapy.utils.defer import deferred_from_coro
 
 from crawler.logs import CONNECTION_ERRORS
@@ -29,7 +30,6 @@ from crawler.units import describe_seconds, parse_duration
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
-    from twisted.internet.base import DelayedCall
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ class ReachabilityWatch:
         self.last_error = ""
         self.waited = False
         self.gave_up = False
-        self._timer: DelayedCall | None = None
+        self._timer: CallLaterResult | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ReachabilityWatch:
@@ -64,12 +64,10 @@ class ReachabilityWatch:
         return watch
 
     def spider_opened(self) -> None:
-        from twisted.internet import reactor
-
-        self._timer = reactor.callLater(self.after, self._time_is_up)  # type: ignore[attr-defined]
+        self._timer = call_later(self.after, self._time_is_up)
 
     def spider_closed(self) -> None:
-        if self._timer is not None and self._timer.active():
+        if self._timer is not None:
             self._timer.cancel()
 
     def headers_received(self, **_: Any) -> None:
