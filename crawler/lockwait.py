@@ -79,12 +79,12 @@ def acquire_lock(
     except LockHeld as held:
         if wait <= 0:
             raise
-        logger.info(
-            "Waiting up to %s for the archive lock: %s", describe_seconds(wait), held.holder
-        )
+        holder = held.holder
     started = clock()
     deadline = started + wait
     with _interruptible():
+        # Logged once the signals are ours: whoever reads it may stop us.
+        logger.info("Waiting up to %s for the archive lock: %s", describe_seconds(wait), holder)
         for delay in poll_delays():
             remaining = deadline - clock()
             if remaining <= 0:
