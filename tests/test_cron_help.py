@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from dataclasses import fields
 
 from crawler.errors import ExitCode
 from crawler.help import CRAWL_EXIT_STATUSES
-from tests.crawling import scrapy_command
+from crawler.items import StoryItem
+from tests.crawling import ROOT, scrapy_command
 
 
 def exit_lines(help_text: str) -> dict[int, str]:
@@ -53,3 +55,10 @@ def test_archive_runs_help_lists_its_arguments() -> None:
     assert result.returncode == 0, result.stderr
     assert "--last N" in result.stdout and "--json" in result.stdout
     assert exit_lines(result.stdout).keys() == {0, 2}
+
+
+def test_the_format_document_describes_every_field_of_a_record() -> None:
+    document = (ROOT / "docs" / "archive-format.md").read_text("utf-8")
+    assert "format 1.1" in document
+    documented = set(re.findall(r"^\| `(\w+)` \|", document, re.MULTILINE))
+    assert {field.name for field in fields(StoryItem)} <= documented

@@ -81,7 +81,8 @@ def test_a_killed_run_is_marked_killed_by_the_next(replica: ReplicaSite, archive
 
 def test_archive_runs_last_and_json(tmp_path: Path) -> None:
     directory = tmp_path / "archive"
-    SQLiteLedger.in_directory(directory.mkdir() or directory).close()
+    directory.mkdir()
+    SQLiteLedger.in_directory(directory).close()
     for n in range(3):
         run_id = f"20261128T0{n}0000.000000Z-00000{n}"
         start_run_file(directory, run_id, "latest", {}, f"2026-11-28T0{n}:00:00Z")
