@@ -238,7 +238,7 @@ def gather(directory: Path) -> Facts:
         ledger_last_run = ledger.last_run()
     finally:
         ledger.close()
-    runs = read_runs(directory)
+    runs = read_runs(directory, last=1)
     last_run = runs[-1] if runs else ledger_last_run
     if last_run is not None:
         last_run.setdefault("status", "finished")

@@ -117,19 +117,27 @@ def read_run(path: Path) -> dict[str, Any]:
     return data
 
 
-def read_runs(directory: Path) -> list[dict[str, Any]]:
-    """Every run of the archive, oldest first (run ids sort by start time).
+def run_files(directory: Path) -> list[Path]:
+    """Oldest first: run ids sort by start time."""
+    return sorted((directory / RUNS_DIR).glob("*.json"))
 
-    A file that cannot be parsed is listed with status ``unreadable`` rather
-    than skipped: a monitoring check must not mistake it for a clean run.
-    """
-    runs = []
-    for path in sorted((directory / RUNS_DIR).glob("*.json")):
-        try:
-            runs.append(read_run(path))
-        except (OSError, ValueError) as exc:
-            runs.append({"run_id": path.stem, "status": "unreadable", "error": str(exc)})
-    return runs
+
+def _read_or_mark(path: Path) -> dict[str, Any]:
+    """A file that cannot be parsed is ``unreadable``, not skipped: a
+    monitoring check must not mistake it for a clean run."""
+    try:
+        return read_run(path)
+    except (OSError, ValueError) as exc:
+        return {"run_id": path.stem, "status": "unreadable", "error": str(exc)}
+
+
+def read_runs(directory: Path, last: int | None = None) -> list[dict[str, Any]]:
+    """The archive's runs, oldest first; only the ``last`` ones if given (years
+    of hourly runs are thousands of files: only those are read)."""
+    paths = run_files(directory)
+    if last is not None:
+        paths = paths[-last:] if last else []
+    return [_read_or_mark(path) for path in paths]
 
 
 def mark_killed_runs(
@@ -140,11 +148,18 @@ def mark_killed_runs(
     Call it only while holding the archive lock: then no other run can be
     going on, so a run still ``running`` never finished. Its ledger row (if a
     ledger is given) is written too, for readers of the ledger's runs table.
+
+    Every run calls this before writing its own file, so runs older than the
+    newest file that is not ``running`` were all dealt with already: the scan
+    goes from the newest file back to that one, not through years of files.
     """
     killed = []
-    for run in read_runs(directory):
-        if run["status"] != RUNNING or run["run_id"] == current_run_id:
+    for path in reversed(run_files(directory)):
+        run = _read_or_mark(path)
+        if run["run_id"] == current_run_id:
             continue
+        if run["status"] != RUNNING:
+            break
         record = {
             **run,
             "status": KILLED,
@@ -158,6 +173,7 @@ def mark_killed_runs(
         if ledger is not None:
             ledger.record_run(run["run_id"], record)
         killed.append(run["run_id"])
+    killed.reverse()
     if killed:
         logger.warning("Marked killed (never finished): run %s", ", ".join(killed))
     return killed

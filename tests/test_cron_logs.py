@@ -7,6 +7,9 @@ import json
 import socket
 from pathlib import Path
 
+from scrapy import Request
+from scrapy.exceptions import DownloadConnectionRefusedError
+from scrapy.http import Response
 from scrapy.utils.test import get_crawler
 
 from crawler.middlewares.reachability import ReachabilityWatch
@@ -128,14 +131,10 @@ def test_name_that_does_not_resolve_stops_as_site_unreachable(archive_dir) -> No
 def test_a_site_that_answered_once_is_not_unreachable() -> None:
     crawler = get_crawler(settings_dict={"ARCHIVE_UNREACHABLE_AFTER": "1s"})
     watch = ReachabilityWatch.from_crawler(crawler)
-    from scrapy import Request
-    from scrapy.exceptions import DownloadConnectionRefusedError
-    from scrapy.http import Response
-
     request = Request("http://127.0.0.1:1/robots.txt")
     watch.process_response(request, Response(request.url, status=503))
     watch.process_exception(request, DownloadConnectionRefusedError("refused"))
-    watch._time_is_up()
+    watch.deadline_passed()
     assert not watch.gave_up
     assert watch.failures == 0
 

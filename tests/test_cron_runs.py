@@ -100,19 +100,24 @@ def test_archive_runs_last_and_json(tmp_path: Path) -> None:
     assert missing.returncode == 2
 
 
-def test_mark_killed_runs_leaves_the_current_and_finished_runs(tmp_path: Path) -> None:
+def test_mark_killed_runs_marks_every_run_that_died_since_the_last_good_one(
+    tmp_path: Path,
+) -> None:
+    start_run_file(tmp_path, "r0", "latest", {}, "2026-11-28T00:00:00Z")
+    finish_run_file(tmp_path, "r0", {"spider": "latest", "exit_status": 0})
     start_run_file(tmp_path, "r1", "stories", {"codes": "1-5"}, "2026-11-28T01:00:00Z")
     start_run_file(tmp_path, "r2", "latest", {}, "2026-11-28T02:00:00Z")
-    finish_run_file(tmp_path, "r2", {"spider": "latest", "exit_status": 0})
     start_run_file(tmp_path, "r3", "latest", {}, "2026-11-28T03:00:00Z")
     ledger = SQLiteLedger.in_directory(tmp_path)
     try:
-        assert mark_killed_runs(tmp_path, "r3", ledger) == ["r1"]
+        assert mark_killed_runs(tmp_path, "r3", ledger) == ["r1", "r2"]
         assert mark_killed_runs(tmp_path, "r3", ledger) == []
-        assert ledger.last_run()["run_id"] == "r1"  # the only run the ledger has a row for
+        assert ledger.last_run()["run_id"] == "r2"  # killed runs get a ledger row too
     finally:
         ledger.close()
-    assert [run["status"] for run in read_runs(tmp_path)] == ["killed", "finished", "running"]
+    statuses = [run["status"] for run in read_runs(tmp_path)]
+    assert statuses == ["finished", "killed", "killed", "running"]
+    assert [run["run_id"] for run in read_runs(tmp_path, last=2)] == ["r2", "r3"]
 
 
 def test_lock_wait_runs_once_the_lock_is_freed(replica: ReplicaSite, archive_dir) -> None:

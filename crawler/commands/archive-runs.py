@@ -87,9 +87,7 @@ class Command(ArchiveCommand):
             raise UsageError(f"unexpected argument(s): {' '.join(args)}", print_help=False)
         if opts.last < 0:
             raise UsageError("--last: a number of runs, 0 or more", print_help=False)
-        runs = read_runs(self.archive_dir(opts))
-        if opts.last:
-            runs = runs[-opts.last :]
+        runs = read_runs(self.archive_dir(opts), last=opts.last or None)
         if opts.json:
             print(json.dumps(runs, ensure_ascii=False, indent=2))
         else:

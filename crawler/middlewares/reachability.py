@@ -64,7 +64,7 @@ class ReachabilityWatch:
         return watch
 
     def spider_opened(self) -> None:
-        self._timer = call_later(self.after, self._time_is_up)
+        self._timer = call_later(self.after, self.deadline_passed)
 
     def spider_closed(self) -> None:
         if self._timer is not None:
@@ -92,7 +92,7 @@ class ReachabilityWatch:
         if self.waited:
             self._give_up()
 
-    def _time_is_up(self) -> None:
+    def deadline_passed(self) -> None:
         self.waited = True
         if self.failures:
             self._give_up()
