@@ -20,6 +20,7 @@ import enum
 import os
 import shutil
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -171,7 +172,9 @@ def judge(facts: Facts, limits: Thresholds, now: datetime) -> CheckResult:
     return result
 
 
-def _judge_last_run(facts: Facts, now: datetime, problem: Any, notes: list[str]) -> None:
+def _judge_last_run(
+    facts: Facts, now: datetime, problem: Callable[[Status, str], None], notes: list[str]
+) -> None:
     run = facts.last_run
     if run is None:
         problem(Status.UNKNOWN, "no run recorded yet")

@@ -32,6 +32,16 @@ class LockWaitInterrupted(RunError):
     exit_code = ExitCode.INTERRUPTED
 
 
+class _Stopped(BaseException):
+    """What the signal handler raises: like KeyboardInterrupt, not an
+    Exception, so nothing on its way can swallow it (logging would, if the
+    signal came while the "Waiting" line was being written)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.name = signal.Signals(signum).name
+
+
 def poll_delays(first: float = FIRST_POLL, cap: float = MAX_POLL) -> Iterator[float]:
     """
     >>> delays = poll_delays(0.5, 4.0)
@@ -50,9 +60,7 @@ def _interruptible() -> Iterator[None]:
     stop for a reactor that is not running yet)."""
 
     def stop(signum: int, frame: Any) -> None:
-        raise LockWaitInterrupted(
-            f"stopped by {signal.Signals(signum).name} while waiting for the archive lock"
-        )
+        raise _Stopped(signum)
 
     if threading.current_thread() is not threading.main_thread():
         yield  # only the main thread may set signal handlers
@@ -63,6 +71,19 @@ def _interruptible() -> Iterator[None]:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+def _poll(
+    lock: RunLock, deadline: float, sleep: Callable[[float], None], clock: Callable[[], float]
+) -> bool:
+    """Try the lock until ``deadline``; True once it is ours."""
+    delays = poll_delays()
+    while (remaining := deadline - clock()) > 0:
+        sleep(min(next(delays), remaining))
+        with contextlib.suppress(LockHeld):
+            lock.acquire()
+            return True
+    return False
 
 
 def acquire_lock(
@@ -82,16 +103,15 @@ def acquire_lock(
         holder = held.holder
     started = clock()
     deadline = started + wait
-    with _interruptible():
-        # Logged once the signals are ours: whoever reads it may stop us.
-        logger.info("Waiting up to %s for the archive lock: %s", describe_seconds(wait), holder)
-        for delay in poll_delays():
-            remaining = deadline - clock()
-            if remaining <= 0:
-                break
-            sleep(min(delay, remaining))
-            with contextlib.suppress(LockHeld):
-                lock.acquire()
+    try:
+        with _interruptible():
+            # Logged once the signals are ours: whoever reads it may stop us.
+            logger.info("Waiting up to %s for the archive lock: %s", describe_seconds(wait), holder)
+            if _poll(lock, deadline, sleep, clock):
                 logger.info("Got the archive lock after %s", describe_seconds(clock() - started))
                 return
+    except _Stopped as stopped:
+        raise LockWaitInterrupted(
+            f"stopped by {stopped.name} while waiting for the archive lock"
+        ) from None
     lock.acquire()  # one last try: raises LockHeld with the current holder

@@ -175,12 +175,16 @@ def test_sigterm_while_waiting_for_the_lock_exits_5(replica: ReplicaSite, archiv
         waiting = start_cli(
             "stories", replica.url, archive_dir, settings={"ARCHIVE_LOCK_WAIT": "5m"}, codes="1"
         )
-        assert waiting.stdout is not None
-        for line in waiting.stdout:
-            if "Waiting up to" in line:
-                break
-        waiting.send_signal(signal.SIGTERM)
-        rest, _ = waiting.communicate(timeout=60)
+        try:
+            assert waiting.stdout is not None
+            for line in waiting.stdout:
+                if "Waiting up to" in line:
+                    break
+            waiting.send_signal(signal.SIGTERM)
+            rest, _ = waiting.communicate(timeout=60)
+        finally:
+            waiting.kill()
+            waiting.communicate()
     assert waiting.returncode == 5, rest
     assert "stopped by SIGTERM while waiting for the archive lock" in rest
     assert "Traceback" not in rest
