@@ -191,7 +191,7 @@ class FailureLog:
         more = self.count - self.limit
         if more > 0:
             logger.warning(
-                "... and %d more failed code(s) (see `scrapy archive-status`; the ledger has"
-                " every one, state failed)",
+                "... and %d more failed code(s): the run file lists them, the ledger has them"
+                " as failed",
                 more,
             )

@@ -84,9 +84,8 @@ class ArchiveRun:
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             self.lock = RunLock(self.directory)
-            acquire_lock(  # cron branch: ARCHIVE_LOCK_WAIT
-                self.lock, parse_duration(settings.get("ARCHIVE_LOCK_WAIT"), "ARCHIVE_LOCK_WAIT")
-            )
+            wait = parse_duration(settings.get("ARCHIVE_LOCK_WAIT", 0), "ARCHIVE_LOCK_WAIT")
+            acquire_lock(self.lock, wait)  # cron branch: ARCHIVE_LOCK_WAIT
         except LockHeld as exc:
             raise ArchiveLocked(str(exc)) from None
         except OSError as exc:
