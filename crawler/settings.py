@@ -121,3 +121,27 @@ RETRY_BACKOFF_MAX = 60.0
 LOG_FORMATTER = "crawler.logformatter.ArchiveLogFormatter"
 # A 1 MB "title" is not a title: such a record is rejected with its reason.
 ARCHIVE_MAX_TITLE_LENGTH = 1000
+
+# --- Running from cron: logs, reachability, the lock, the health check ------
+# Scrapy's own start-up and shutdown messages go to DEBUG; the stats go to
+# runs/<run_id>.json instead of a dump at the end of the log.
+ARCHIVE_LOG_QUIET = True
+STATS_DUMP = False
+# One WARNING line per failed code, at most this many, then "... and N more".
+ARCHIVE_LOG_FAILED_MAX = 20
+# A failed code is logged once, by the run, not also by the retry middleware.
+RETRY_GIVE_UP_LOG_LEVEL = "DEBUG"
+# No answer at all from the site for this long, only connection failures
+# (DNS, refused, timeout): the run stops with exit status 4.
+ARCHIVE_UNREACHABLE_ENABLED = True
+ARCHIVE_UNREACHABLE_AFTER = "30s"
+DOWNLOADER_MIDDLEWARES["crawler.middlewares.reachability.ReachabilityWatch"] = 950
+# Wait this long for another run's lock (e.g. 50m) instead of exiting 6 at once.
+ARCHIVE_LOCK_WAIT = 0
+# `scrapy archive-status --check` (monitoring-plugin exit statuses 0/1/2/3):
+# CRITICAL when the newest archived story was published longer ago than this
+# (0: never), WARNING above this many failed codes or below this much free
+# disk space (bytes, e.g. 2G, or a share of the disk, e.g. 5%).
+ARCHIVE_CHECK_MAX_SILENCE = "24h"
+ARCHIVE_CHECK_MAX_FAILED = 100
+ARCHIVE_CHECK_MIN_FREE = "5%"

@@ -17,6 +17,7 @@ from crawler.archive.repair import RepairReport, repair
 from crawler.archive.writer import ArchiveWriter
 from crawler.errors import ArchiveLocked, StorageError
 from crawler.ledger import ArchivedLine, Ledger, LedgerDamaged, SQLiteLedger, State
+from crawler.lockwait import acquire_lock
 
 logger = logging.getLogger(__name__)
 
@@ -24,12 +25,14 @@ logger = logging.getLogger(__name__)
 class ArchiveStore:
     """Opened by the run at start (lock, ledger, repair), closed at its end."""
 
-    def __init__(self, directory: Path, run_id: str, fsync_interval: float = 1.0):
+    def __init__(
+        self, directory: Path, run_id: str, fsync_interval: float = 1.0, lock_wait: float = 0.0
+    ):
         self.directory = directory
         try:
             directory.mkdir(parents=True, exist_ok=True)
             self.lock = RunLock(directory)
-            self.lock.acquire()
+            acquire_lock(self.lock, lock_wait)
         except LockHeld as exc:
             raise ArchiveLocked(str(exc)) from None
         except OSError as exc:

@@ -9,6 +9,8 @@ from typing import Any
 
 from crawler.archive.command import ArchiveCommand, NoArchive
 from crawler.archive.writer import ARCHIVE_GLOB
+from crawler.health import run_check
+from crawler.help import CHECK_OPTION_HELP, keep_layout, status_epilog
 from crawler.ledger import SQLiteLedger, State
 
 
@@ -77,15 +79,6 @@ def format_status(status: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-EXIT_STATUSES = """\
-Exit status:
-  0  the status was printed (also while a run holds the archive lock: a run
-     does not block readers)
-  2  no archive in the directory
-  7  the ledger is damaged (the line says so: `scrapy archive-verify --repair`
-     rebuilds it from the archive files), or a file cannot be read"""
-
-
 class Command(ArchiveCommand):
     def syntax(self) -> str:
         return "[--dir DIR] [--json]"
@@ -96,14 +89,22 @@ class Command(ArchiveCommand):
     def long_desc(self) -> str:
         return (
             "Read the ledger only (cheap at any size): codes per state, code range, the"
-            " newest story by publication time, archive files and bytes, the last run.\n\n"
-            + EXIT_STATUSES
+            " newest story by publication time, archive files and bytes, the last run."
+            " With --check, one line and a monitoring-plugin exit status instead."
         )
 
     def command_name(self) -> str:
         return "archive-status"
 
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument("--check", action="store_true", help=CHECK_OPTION_HELP)
+        keep_layout(parser, status_epilog())
+
     def run_archive(self, args: list[str], opts: argparse.Namespace) -> int:
+        if opts.check:
+            assert self.settings is not None
+            return int(run_check(self.settings, opts.dir))
         status = archive_status(self.archive_dir(opts))
         print(
             json.dumps(status, ensure_ascii=False, indent=2) if opts.json else format_status(status)

@@ -20,9 +20,24 @@ from twisted.python.failure import Failure
 
 from crawler.errors import ExitCode, RunError
 from crawler.extensions.run import ArchiveRun
+from crawler.help import crawl_description, crawl_epilog, keep_layout  # cron branch
+from crawler.logs import prepare_logging  # cron branch
 
 
 class Command(ScrapyCrawl):
+    # cron branch: help that lists arguments, settings, exit statuses; quiet logs
+    def long_desc(self) -> str:
+        return crawl_description()
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        keep_layout(parser, crawl_epilog())
+
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)
+        assert self.settings is not None
+        prepare_logging(self.settings)
+
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if len(args) != 1:
             raise UsageError("give exactly one spider: scrapy crawl <spider>")

@@ -83,6 +83,8 @@ class Progress:
 
     def log(self) -> None:
         stats = self.stats.get_stats()
+        if not codes_total(stats):
+            return  # nothing planned yet: "0/0 codes" would say nothing
         logger.info(
             progress_line(
                 codes_done(stats),

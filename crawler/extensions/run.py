@@ -27,9 +27,12 @@ from crawler.codes import CodeRanges
 from crawler.errors import ExitCode, StorageError
 from crawler.extensions.progress import codes_done, codes_total
 from crawler.extensions.status import EXPLANATIONS, RunOutcome, decide_exit_status
-from crawler.extensions.summary import human_summary, write_summary
+from crawler.extensions.summary import human_summary
 from crawler.ledger import State
 from crawler.ledger.rules import Decision, Observation, Verdict, transition
+from crawler.logs import FailureLog
+from crawler.runs import begin_run, finish_run_file
+from crawler.units import parse_duration
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -88,9 +91,13 @@ class ArchiveRun:
         self.finished = False
         self.exit_status: ExitCode | None = None
         self.arguments: dict[str, Any] = {}
+        self.failure_log = FailureLog.from_settings(settings)
 
         self.store = ArchiveStore(
-            self.directory, self.run_id, settings.getfloat("ARCHIVE_FSYNC_INTERVAL")
+            self.directory,
+            self.run_id,
+            settings.getfloat("ARCHIVE_FSYNC_INTERVAL"),
+            lock_wait=parse_duration(settings.get("ARCHIVE_LOCK_WAIT", 0), "ARCHIVE_LOCK_WAIT"),
         )
         self.ledger = self.store.ledger
         self._report_repair(self.store.repair_report)
@@ -222,7 +229,7 @@ class ArchiveRun:
         if decision.counted_as is State.FAILED:
             if len(self.failures) < LISTED_FAILURES:
                 self.failures.append((code, detail or "unknown"))
-            logger.warning("Story %s failed: %s", code, detail)
+            self.failure_log.failed(code, detail)
         elif decision.counted_as is State.UNRECOGNIZED:
             self.sample("unrecognized", code)
 
@@ -251,6 +258,14 @@ class ArchiveRun:
 
     def engine_started(self) -> None:
         self.arguments = dict(getattr(self.crawler.spider, "run_arguments", {}))
+        try:  # the start line, runs/<id>.json "running", dead runs marked killed
+            begin_run(self, self.crawler.settings.get("SITE_URL"))
+        except (OSError, sqlite3.Error) as exc:
+            self._storage_failed(f"cannot write the run file: {exc}")
+        try:  # cron branch: start line, runs/<id>.json "running", dead runs marked killed
+            begin_run(self, self.crawler.settings.get("SITE_URL"))
+        except (OSError, sqlite3.Error) as exc:
+            self._storage_failed(f"cannot write the run file: {exc}")
         self._watch_shutdown_signals()
 
     def _watch_shutdown_signals(self) -> None:
@@ -321,8 +336,9 @@ class ArchiveRun:
         )
         self.stats.set_value("archive/exit_status", int(self.exit_status))
         summary = self._summary(reason, counts, unfinished, layout_changes, stats)
+        self.failure_log.close()
         try:
-            write_summary(self.directory, self.run_id, summary)
+            finish_run_file(self.directory, self.run_id, summary, self.stats.get_stats())
             self.ledger.record_run(self.run_id, summary)
         except (OSError, sqlite3.Error) as exc:
             logger.error("Could not write the run summary: %s", exc)

@@ -3,23 +3,9 @@ few lines for the person (or the cron mail) reading the log."""
 
 from __future__ import annotations
 
-import json
-import os
-from pathlib import Path
 from typing import Any
 
 RUNS_DIR = "runs"
-
-
-def write_summary(directory: Path, run_id: str, summary: dict[str, Any]) -> Path:
-    """``runs/{run_id}.json``, written whole or not at all."""
-    runs = directory / RUNS_DIR
-    runs.mkdir(exist_ok=True)
-    target = runs / f"{run_id}.json"
-    partial = target.with_suffix(".json.partial")
-    partial.write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", "utf-8")
-    os.replace(partial, target)
-    return target
 
 
 def human_summary(summary: dict[str, Any]) -> str:
@@ -52,10 +38,6 @@ def human_summary(summary: dict[str, Any]) -> str:
     if summary["archive_file"]:
         records += f" in {summary['archive_file']}"
     lines.append(records)
-    for failure in summary["failed"][:10]:
-        lines.append(f"  failed {failure['code']}: {failure['reason']}")
-    if len(summary["failed"]) > 10:
-        lines.append(f"  ... and {summary['counts'].get('failed', 0) - 10} more failed")
     if summary.get("layout_changed"):
         lines.append("  layout changed: " + "; ".join(summary["layout_changed"]))
         if summary.get("layouts"):
