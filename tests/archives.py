@@ -19,6 +19,8 @@ TEHRAN = ZoneInfo("Asia/Tehran")
 FIRST = 500000
 LAST = 500089
 EDITED = (500003, 500051, 500088)
+NOT_FOUND = tuple(code for code in range(FIRST, LAST + 1) if code % 13 == 0)
+REDIRECTED = FIRST + 20
 
 
 def _recent(code: int) -> datetime:
@@ -29,13 +31,13 @@ def build_archive(site: ReplicaSite, directory: Path) -> None:
     """Three runs of ``stories`` (30 codes each) and one refresh."""
     for code in range(FIRST, LAST + 1):
         family = "A" if code % 2 else "B"
-        if code % 13 == 0:
-            continue  # not found
+        if code in NOT_FOUND:
+            continue
         if code in EDITED:
             site.add_story(make_story(code, family=family, published=_recent(code)))
         else:
             site.add_story(make_story(code, family=family))
-    site.set_redirect(FIRST + 20, FIRST + 21)
+    site.set_redirect(REDIRECTED, REDIRECTED + 1)
     for low in range(FIRST, LAST + 1, 30):
         result = crawl("stories", site.url, directory, codes=f"{low}-{low + 29}")
         assert result.exit_status == 0, result.log
