@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from crawler.archive.compact import finish_interrupted
 from crawler.archive.writer import ARCHIVE_GLOB
 from crawler.ledger import ArchivedLine, Ledger
 
@@ -131,6 +132,9 @@ def repair_file(path: Path, start: int) -> tuple[list[ArchivedLine], list[str], 
 
 
 def repair(directory: Path, ledger: Ledger) -> RepairReport:
+    # A compaction killed after its ledger switch is finished first: until
+    # then its new file is not where the ledger says (crawler/archive/compact.py).
+    finish_interrupted(directory)
     report = RepairReport()
     committed = ledger.committed_sizes()
     for path in sorted(directory.glob(ARCHIVE_GLOB)):

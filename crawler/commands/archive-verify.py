@@ -10,6 +10,7 @@ import argparse
 import json
 
 from crawler.archive.command import ArchiveCommand
+from crawler.archive.compact import finish_interrupted
 from crawler.archive.lock import LockHeld, RunLock
 from crawler.archive.verify import repair_archive, verify
 from crawler.errors import ExitCode
@@ -30,6 +31,8 @@ class Command(ArchiveCommand):
         directory = self.archive_dir(opts)
         try:
             with RunLock(directory):
+                # A compaction a kill interrupted is completed before looking.
+                finish_interrupted(directory)
                 ledger = SQLiteLedger.in_directory(directory)
                 try:
                     repaired = repair_archive(directory, ledger) if opts.repair else []
