@@ -15,6 +15,7 @@ import pytest
 
 from crawler.archive.compact import (
     finish_interrupted,
+    month_of,
     open_journal,
     plan,
     put_in_place,
@@ -22,6 +23,7 @@ from crawler.archive.compact import (
     switch_ledger,
     write_month,
 )
+from crawler.archive.lock import RunLock
 from crawler.archive.read import ArchiveReader
 from crawler.ledger import SQLiteLedger
 from tests.archives import (
@@ -43,15 +45,22 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     directory = tmp_path_factory.mktemp("template") / "archive"
     with ReplicaSite() as site:
         build_archive(site, directory)
-    as_if_started_in_october(directory, sorted(directory.glob("stories-*.jsonl"))[0].name)
+    as_if_started_a_month_earlier(directory, sorted(directory.glob("stories-*.jsonl"))[0].name)
     yield directory
 
 
-def as_if_started_in_october(directory: Path, name: str) -> None:
+def month_files(template: Path) -> list[str]:
+    """The month files compacting the template gives: the runs' months."""
+    months = {month_of(path.name) for path in template.glob("stories-*.jsonl")}
+    return sorted(f"stories-{month}.jsonl" for month in months)
+
+
+def as_if_started_a_month_earlier(directory: Path, name: str) -> None:
     """Rename a run's file (and the ledger's mentions of it) as if the run had
     started a month earlier: real runs all start this month."""
-    older = "stories-202610" + name[len("stories-202611") :]
-    assert older != name
+    year, month = int(name[8:12]), int(name[12:14])
+    year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    older = f"stories-{year:04d}{month:02d}{name[14:]}"
     (directory / name).rename(directory / older)
     db = sqlite3.connect(directory / SQLiteLedger.FILENAME)
     with db:
@@ -77,7 +86,7 @@ def compact_cli(directory: Path) -> str:
     return done.stdout
 
 
-def test_run_files_become_one_file_per_month(archive: Path, tmp_path: Path) -> None:
+def test_run_files_become_one_file_per_month(archive: Path, template: Path) -> None:
     lines = lines_in_files(archive)
     current = current_records(archive)
     runs = sorted(p.name for p in archive.glob("stories-*.jsonl"))
@@ -85,10 +94,7 @@ def test_run_files_become_one_file_per_month(archive: Path, tmp_path: Path) -> N
 
     out = compact_cli(archive)
     assert "4 run file(s) merged into 2 month file(s)" in out
-    assert sorted(p.name for p in archive.glob("stories-*")) == [
-        "stories-2026-10.jsonl",
-        "stories-2026-11.jsonl",
-    ]
+    assert sorted(p.name for p in archive.glob("stories-*")) == month_files(template)
     assert lines_in_files(archive) == lines
     verify_cli(archive)
     with ArchiveReader(archive) as reader:
@@ -100,21 +106,23 @@ def test_run_files_become_one_file_per_month(archive: Path, tmp_path: Path) -> N
 def test_month_files_keep_their_order_and_grow_with_later_runs(
     archive: Path, tmp_path: Path
 ) -> None:
-    runs = sorted(archive.glob("stories-202611*.jsonl"))
-    november = b"".join(path.read_bytes() for path in runs)
+    month = month_files(archive)[-1]
+    runs = sorted(p for p in archive.glob("stories-*.jsonl") if month_of(p.name) == month[8:15])
+    assert len(runs) == 3
+    this_month = b"".join(path.read_bytes() for path in runs)
     compact_cli(archive)
-    assert (archive / "stories-2026-11.jsonl").read_bytes() == november
+    assert (archive / month).read_bytes() == this_month
 
     with ReplicaSite() as site:
         site.add_stories(make_story(code) for code in range(LAST + 1, LAST + 11))
         later = crawl("stories", site.url, archive, codes=f"{LAST + 1}-{LAST + 10}")
     assert later.exit_status == 0
-    (new_run,) = [p for p in archive.glob("stories-202611*.jsonl")]
+    (new_run,) = [p for p in archive.glob("stories-*.jsonl") if month_of(p.name)]
     added = new_run.read_bytes()
     lines = lines_in_files(archive)
 
     assert "1 run file(s) merged into 1 month file(s)" in compact_cli(archive)
-    assert (archive / "stories-2026-11.jsonl").read_bytes() == november + added
+    assert (archive / month).read_bytes() == this_month + added
     assert lines_in_files(archive) == lines
     verify_cli(archive)
     export = tmp_path / "all.jsonl"
@@ -125,8 +133,6 @@ def test_month_files_keep_their_order_and_grow_with_later_runs(
 
 
 def test_a_running_run_holds_compaction_off(archive: Path) -> None:
-    from crawler.archive.lock import RunLock
-
     files = sorted(archive.glob("stories-*.jsonl"))
     with RunLock(archive):
         done = scrapy_command("archive-compact", "--dir", str(archive))
@@ -232,10 +238,7 @@ def test_killed_at_random_moments_nothing_is_lost_or_doubled(
         assert lines_in_files(directory) == lines
         compact_cli(directory)
         assert lines_in_files(directory) == lines
-        assert sorted(p.name for p in directory.glob("stories-*")) == [
-            "stories-2026-10.jsonl",
-            "stories-2026-11.jsonl",
-        ]
+        assert sorted(p.name for p in directory.glob("stories-*")) == month_files(template)
         verify_cli(directory)
 
 
