@@ -38,6 +38,7 @@ from pathlib import Path
 
 from crawler.archive.read import compacting_name, connect
 from crawler.archive.writer import ARCHIVE_GLOB
+from crawler.ledger import SQLiteLedger
 
 JOURNAL_SCHEMA = """
 CREATE TABLE IF NOT EXISTS compactions (
@@ -245,20 +246,27 @@ def open_journal(directory: Path) -> sqlite3.Connection:
 def finish_interrupted(directory: Path) -> list[str]:
     """Complete the compactions a kill interrupted after their ledger switch,
     and remove the temporary files of those interrupted before it. Call it
-    holding the archive lock, before comparing files with the ledger. Cheap
-    when there is nothing to do (one query, one directory listing)."""
-    db = open_journal(directory)
+    holding the archive lock, before comparing files with the ledger. Writes
+    nothing when there is nothing to do (one query, one directory listing)."""
+    db = sqlite3.connect(directory / SQLiteLedger.FILENAME, isolation_level=None)
     try:
+        db.execute("PRAGMA busy_timeout=10000")
+        journalled = db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'compactions'"
+        ).fetchone()
+        pending = (
+            db.execute("SELECT target, sources FROM compactions").fetchall() if journalled else []
+        )
         done = []
-        for target, sources in db.execute("SELECT target, sources FROM compactions").fetchall():
+        for target, sources in pending:
             finish_month(directory, db, target, json.loads(sources))
             done.append(f"an interrupted compaction into {target} completed")
-        for stale in directory.glob(compacting_name("stories-*.jsonl")):
-            # No journal row: it was written but never switched to.
-            stale.unlink()
-        return done
     finally:
         db.close()
+    for stale in directory.glob(compacting_name("stories-*.jsonl")):
+        # No journal row: written, but never switched to.
+        stale.unlink()
+    return done
 
 
 def compact(directory: Path) -> CompactionReport:
