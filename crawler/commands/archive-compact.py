@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import sqlite3
+import sys
 from dataclasses import asdict
 
 from crawler.archive.command import ArchiveCommand
@@ -50,7 +51,8 @@ class Command(ArchiveCommand):
                     repaired = repair(directory, ledger)
                 finally:
                     ledger.close()
-                print("Compacting", directory, flush=True)
+                # On stderr, so that --json output stays one document.
+                print(f"Compacting {directory} (archive lock held)", file=sys.stderr, flush=True)
                 report = compact(directory)
         except LockHeld as exc:
             print(f"scrapy archive-compact: {exc}")
