@@ -142,14 +142,15 @@ def test_a_running_run_holds_compaction_off(archive: Path) -> None:
 
 
 def _stop_after(step: int) -> Callable[[Path], None]:
-    """Compaction of the first month, stopped after ``step`` of its steps, as
+    """Compaction of the month of three runs, stopped after ``step`` of its steps, as
     a kill between them would leave it (each step ends durably)."""
 
     def run(directory: Path) -> None:
         db = open_journal(directory)
         try:
             committed = dict(db.execute("SELECT name, committed_size FROM archive_files"))
-            month = plan(directory, committed)[0][0]
+            month = max(plan(directory, committed)[0], key=lambda m: len(m.sources))
+            assert len(month.sources) == 3
             names = [name for name, _ in month.sources]
             steps = [
                 lambda: write_month(directory, month),
