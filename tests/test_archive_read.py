@@ -196,3 +196,22 @@ def test_export_refuses_bad_dates_and_unknown_formats(archive: Path, tmp_path: P
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text("utf-8").splitlines()]
+
+
+def test_a_line_missing_from_its_file_is_reported_not_invented(
+    template: Path, tmp_path: Path
+) -> None:
+    damaged = copy_archive(template, tmp_path / "damaged")
+    last = sorted(damaged.glob("stories-*.jsonl"))[-2]  # a run's file, not the refresh's
+    code = json.loads(last.read_bytes().splitlines()[-1])["story_code"]
+    with last.open("r+b") as handle:  # a lost tail, as after a reboot
+        handle.truncate(last.stat().st_size - 10)
+    shown = scrapy_command("archive-show", str(code), "--dir", str(damaged))
+    assert shown.returncode == 1
+    assert "that line is not there (run scrapy archive-verify)" in shown.stderr
+    exported = scrapy_command(
+        "archive-export", "--dir", str(damaged), "--all-revisions", "-o", str(tmp_path / "x.jl")
+    )
+    assert exported.returncode == 1
+    assert "run scrapy archive-verify" in exported.stderr
+    assert not (tmp_path / "x.jl").exists()

@@ -142,8 +142,12 @@ class ArchiveReader:
         """Index what the ledger committed since the last call; return the
         number of lines indexed. Files that shrank or vanished (repair,
         compaction) are indexed again from their start."""
-        committed = dict(self.db.execute("SELECT name, committed_size FROM archive_files"))
-        indexed = dict(self.db.execute("SELECT name, size FROM revisions_indexed"))
+        self.db.execute("BEGIN")  # one snapshot of both tables
+        try:
+            committed = dict(self.db.execute("SELECT name, committed_size FROM archive_files"))
+            indexed = dict(self.db.execute("SELECT name, size FROM revisions_indexed"))
+        finally:
+            self.db.execute("COMMIT")
         added = 0
         for name in indexed.keys() - committed.keys():
             self._drop_file(name)
@@ -155,6 +159,22 @@ class ArchiveReader:
             if start < size:
                 added += self._index_file(name, start, size)
         return added
+
+    def catch_up_fully(self) -> None:
+        """Catch up until every committed byte is indexed: a selection by
+        source or of all revisions must not miss a file a compaction was
+        moving at the time."""
+        for _ in range(_READ_ATTEMPTS):
+            self.catch_up()
+            behind = self.db.execute(
+                "SELECT a.name FROM archive_files a LEFT JOIN revisions_indexed i"
+                " ON i.name = a.name WHERE COALESCE(i.size, 0) < a.committed_size"
+            ).fetchall()
+            if not behind:
+                return
+        raise RecordMissing(
+            f"{behind[0][0]} is shorter than the ledger says (run scrapy archive-verify)"
+        )
 
     def _drop_file(self, name: str) -> None:
         self.db.execute("BEGIN IMMEDIATE")
@@ -192,6 +212,10 @@ class ArchiveReader:
             return 0
         self.db.execute("BEGIN IMMEDIATE")
         try:
+            if not self._still_indexable(name, start, end):
+                # A compaction moved the file while it was read: next time.
+                self.db.execute("ROLLBACK")
+                return 0
             self.db.execute(
                 "DELETE FROM revisions WHERE archive_file = ? AND archive_offset >= ?",
                 (name, start),
@@ -207,6 +231,15 @@ class ArchiveReader:
             self.db.execute("ROLLBACK")
             raise
         return len(rows)
+
+    def _still_indexable(self, name: str, start: int, end: int) -> bool:
+        committed = self.db.execute(
+            "SELECT committed_size FROM archive_files WHERE name = ?", (name,)
+        ).fetchone()
+        indexed = self.db.execute(
+            "SELECT size FROM revisions_indexed WHERE name = ?", (name,)
+        ).fetchone()
+        return committed is not None and committed[0] >= end and (indexed or (0,))[0] == start
 
     # -- one story ----------------------------------------------------------
 
@@ -290,7 +323,7 @@ class ArchiveReader:
         story is chosen by its current revision's date and source.
         """
         if source is not None or all_revisions:
-            self.catch_up()
+            self.catch_up_fully()
         for low, high in codes.ranges if codes else ((1, MAX_CODE),):
             yield from self._select_range(low, high, since, until, source, all_revisions)
 

@@ -3,7 +3,8 @@
 Scrapy's feed exporters, chosen through the ledger (no scan of the files).
 
 Exit status: 0 written (also when nothing matched: an empty export), 1 the
-export could not be written, 2 bad arguments.
+export could not be written or the ledger points at lines the files lack
+(run archive-verify), 2 bad arguments.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from scrapy.utils.conf import feed_process_params_from_cli
 from scrapy.utils.misc import load_object
 
 from crawler.archive.command import ArchiveCommand
-from crawler.archive.read import ArchiveReader
+from crawler.archive.read import ArchiveReader, RecordMissing
 from crawler.archive.writer import RECORD_FIELDS
 from crawler.codes import CodeSet, CodeSpecError, parse_codes
 
@@ -128,20 +129,23 @@ class Command(ArchiveCommand):
                 source=opts.source,
                 all_revisions=opts.all_revisions,
             )
-            if uri == "stdout:":
-                count = export_records(
-                    records, exporter_class, sys.stdout.buffer, self.settings, fields
-                )
-                sys.stdout.flush()
-                target = "standard output"
-            else:
-                try:
+            try:
+                if uri == "stdout:":
+                    out = sys.stdout.buffer
+                    count = export_records(records, exporter_class, out, self.settings, fields)
+                    sys.stdout.flush()
+                    target = "standard output"
+                else:
                     count = self._export_to_file(Path(uri), records, exporter_class, fields)
-                except OSError as exc:
-                    print(f"scrapy archive-export: cannot write {uri}: {exc}", file=sys.stderr)
-                    self.exitcode = 1
-                    return
-                target = uri
+                    target = uri
+            except RecordMissing as exc:
+                print(f"scrapy archive-export: {exc}", file=sys.stderr)
+                self.exitcode = 1
+                return
+            except OSError as exc:
+                print(f"scrapy archive-export: cannot write {uri}: {exc}", file=sys.stderr)
+                self.exitcode = 1
+                return
         message = {"records": count, "output": target, "format": feed["format"]}
         print(
             json.dumps(message) if opts.json else f"exported {count} record(s) to {target}",
