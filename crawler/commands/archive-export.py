@@ -79,7 +79,8 @@ class Command(ArchiveCommand):
             "story's own (Tehran) publication dates, both ends included. FILE is replaced "
             "only once the export is complete; '-' writes to standard output. "
             "Exit status: 0 written (also when nothing matched), 1 the export could not be "
-            "written, 2 bad arguments."
+            "written or the ledger points at a line the files lack (run archive-verify), "
+            "2 bad arguments."
         )
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
@@ -87,7 +88,9 @@ class Command(ArchiveCommand):
         parser.add_argument("--since", metavar="DATE", help="published on or after (YYYY-MM-DD)")
         parser.add_argument("--until", metavar="DATE", help="published on or before (YYYY-MM-DD)")
         parser.add_argument("--codes", metavar="SPEC", help="codes and ranges: 5,10-20")
-        parser.add_argument("--source", metavar="NAME", help="only stories from this source")
+        parser.add_argument(
+            "--source", metavar="NAME", help="only stories whose source is exactly NAME"
+        )
         parser.add_argument(
             "--all-revisions", action="store_true", help="every revision, not only the current"
         )
