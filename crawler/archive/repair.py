@@ -36,6 +36,7 @@ from typing import Any
 
 import orjson
 
+from crawler.archive.compact import finish_interrupted
 from crawler.archive.writer import ARCHIVE_GLOB, fsync_directory
 from crawler.items import content_sha256
 from crawler.ledger import ArchivedLine, Ledger
@@ -305,6 +306,9 @@ def remove_stale_copies(directory: Path) -> None:
 
 
 def repair(directory: Path, ledger: Ledger) -> RepairReport:
+    # A compaction killed after its ledger switch is finished first: until
+    # then its new file is not where the ledger says (crawler/archive/compact.py).
+    finish_interrupted(directory)
     report = RepairReport()
     remove_stale_copies(directory)
     committed = ledger.committed_sizes()

@@ -6,6 +6,7 @@ import argparse
 import json
 
 from crawler.archive.command import ArchiveCommand
+from crawler.archive.compact import finish_interrupted
 from crawler.archive.lock import RunLock
 from crawler.archive.verify import repair_archive, verify_directory
 
@@ -50,6 +51,8 @@ class Command(ArchiveCommand):
     def run_archive(self, args: list[str], opts: argparse.Namespace) -> int:
         directory = self.archive_dir(opts)
         with RunLock(directory):
+            # A compaction a kill interrupted is completed before looking.
+            finish_interrupted(directory)
             repaired = repair_archive(directory) if opts.repair else []
             report = verify_directory(directory)
         report.repaired = repaired

@@ -86,6 +86,16 @@ class LedgerDamaged(StorageError):
         )
 
 
+def header_damaged(path: Path) -> bool:
+    """Whether a ledger file exists but does not start as an SQLite file. Ask
+    before connecting: closing a connection to a file with a damaged header
+    deletes its WAL, the evidence a repair moves aside."""
+    if not path.is_file() or not path.stat().st_size:
+        return False
+    with path.open("rb") as handle:
+        return handle.read(len(_HEADER)) != _HEADER
+
+
 def is_damage(exc: sqlite3.Error) -> bool:
     """Whether an sqlite3 error means the file itself is damaged.
 
@@ -143,12 +153,8 @@ class SQLiteLedger:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        # Checked before connecting: closing a connection to a file with a
-        # damaged header deletes its WAL, the evidence a repair moves aside.
-        if self.path.is_file() and self.path.stat().st_size:
-            with self.path.open("rb") as handle:
-                if handle.read(len(_HEADER)) != _HEADER:
-                    raise LedgerDamaged(self.path, "not an SQLite file: its header is damaged")
+        if header_damaged(self.path):
+            raise LedgerDamaged(self.path, "not an SQLite file: its header is damaged")
         self._db = sqlite3.connect(self.path, isolation_level=None)
         try:
             self._open()
