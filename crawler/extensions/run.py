@@ -28,6 +28,7 @@ from crawler.errors import ArchiveLocked, ExitCode, StorageError
 from crawler.extensions.status import EXPLANATIONS, RunOutcome, decide_exit_status
 from crawler.extensions.summary import human_summary, write_summary
 from crawler.ledger import ArchivedLine, Ledger, SQLiteLedger, State
+from crawler.warc.capture import capture_outcome  # issue 8: WARC before ledger
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -135,6 +136,8 @@ class ArchiveRun:
         self, code: int, state: State, *, detail: str | None = None, ref_code: int | None = None
     ) -> None:
         """Record a code's outcome (anything but a new record)."""
+        if not capture_outcome(self.crawler, code, state.value, detail, ref_code):  # issue 8
+            return
         try:
             self.ledger.record(code, state, detail=detail, ref_code=ref_code)
         except sqlite3.Error as exc:
@@ -150,6 +153,8 @@ class ArchiveRun:
         archived without its line."""
         if self.storage_error:
             raise StorageError(self.storage_error)
+        if not capture_outcome(self.crawler, code, State.ARCHIVED.value, None, None):  # issue 8
+            raise StorageError(self.storage_error or "cannot write the WARC file")
         try:
             offset, end = self.writer.append(item)
         except OSError as exc:
@@ -177,6 +182,7 @@ class ArchiveRun:
     def unchanged(self, code: int) -> None:
         """A refreshed story whose content did not change: nothing written."""
         self.stats.inc_value("archive/records/unchanged")
+        capture_outcome(self.crawler, code, State.ARCHIVED.value, "unchanged", None)  # issue 8
         self._count_outcome(code, State.ARCHIVED)
 
     def listing_failed(self) -> None:
