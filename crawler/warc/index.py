@@ -121,6 +121,9 @@ class WarcIndex:
         self._db.execute("COMMIT")
         return codes
 
+    def bulk(self) -> _Bulk:
+        return _Bulk(self._db)
+
     def is_empty(self) -> bool:
         return self._db.execute("SELECT 1 FROM warc_captures LIMIT 1").fetchone() is None
 
@@ -144,3 +147,16 @@ class WarcIndex:
             "DELETE FROM codes WHERE code = ? AND state != 'archived'", [(c,) for c in codes]
         )
         return kept
+
+
+class _Bulk:
+    """One transaction around many inserts (a rebuild of the index)."""
+
+    def __init__(self, db: sqlite3.Connection):
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, *_: object) -> None:
+        self._db.execute("ROLLBACK" if exc_type else "COMMIT")
