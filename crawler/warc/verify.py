@@ -62,8 +62,11 @@ def _check_file(
             if record.rec_type == "revisit":
                 originals[rid] = headers.get_header("WARC-Refers-To") or "(nothing)"
             if record.rec_type == "metadata":
+                # Any outcome counts: a page not understood at crawl time and
+                # archived by a re-extraction is captured all the same, under
+                # its own code or under the code that redirected to it.
                 fields = parse_metadata_fields(body)
-                if fields.get("outcome") == "archived" and fields.get("story-code", "").isdigit():
-                    captured.setdefault(int(fields["story-code"]), []).extend(
-                        value for name, value in headers.headers if name == "WARC-Concurrent-To"
-                    )
+                responses = [v for name, v in headers.headers if name == "WARC-Concurrent-To"]
+                for key in ("story-code", "ref-code"):
+                    if fields.get(key, "").isdigit():
+                        captured.setdefault(int(fields[key]), []).extend(responses)
