@@ -42,7 +42,6 @@ if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.crawler import Crawler
     from scrapy.http import Response
-    from warcio.recordloader import ArcWarcRecord
 
 logger = logging.getLogger(__name__)
 

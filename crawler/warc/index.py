@@ -68,9 +68,7 @@ class WarcIndex:
         ).fetchone()
         return Original(*row) if row else None
 
-    def add_payload(
-        self, digest: str, original: Original, warc_file: str, record_end: int
-    ) -> None:
+    def add_payload(self, digest: str, original: Original, warc_file: str, record_end: int) -> None:
         self._db.execute(
             "INSERT OR IGNORE INTO warc_payloads VALUES (?, ?, ?, ?, ?, ?)",
             (digest, original.record_id, original.target_uri, original.warc_date, warc_file,

@@ -45,7 +45,7 @@ def reason_phrase(status: int) -> str:
 
 def header_lines(headers: Headers) -> list[tuple[str, str]]:
     """Scrapy's headers as (name, value) text pairs, one per value, in order."""
-    lines = []
+    lines: list[tuple[str, str]] = []
     for name, values in headers.items():
         key = bytes(name)
         shown = RENAMED_HEADERS.get(key.lower(), key.decode("latin-1"))
@@ -85,7 +85,7 @@ def metadata_fields(fields: dict[str, object]) -> bytes:
     >>> metadata_fields({"story-code": 5, "outcome": "not_found", "ref-code": None})
     b'story-code: 5\\r\\noutcome: not_found\\r\\n'
     """
-    lines = []
+    lines: list[str] = []
     for name, value in fields.items():
         if value is None or value == "":
             continue

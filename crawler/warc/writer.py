@@ -13,8 +13,8 @@ import os
 import time
 import zlib
 from collections.abc import Sequence
-from importlib.metadata import version
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 
 from warcio.recordloader import ArcWarcRecord
