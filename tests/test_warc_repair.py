@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from crawler.ledger import SQLiteLedger, State
+from crawler.ledger import ArchivedLine, SQLiteLedger, State
 from crawler.warc.index import WarcIndex
 from crawler.warc.records import BUILDER
 from crawler.warc.repair import repair_warc, whole_members_end
@@ -18,6 +18,7 @@ from crawler.warc.verify import verify_warc
 from crawler.warc.writer import WarcFileWriter, serialize
 from tests.crawling import crawl
 from tests.killloop import run_kill_loop
+from tests.replica import make_story
 
 WARCIO = [sys.executable, "-m", "warcio.cli"]
 
@@ -37,20 +38,25 @@ def metadata(code: int) -> object:
     )
 
 
-def write_captures(archive_dir: Path, codes: list[int]) -> tuple[WarcFileWriter, WarcIndex]:
-    """Captures as the middleware writes them: the records, then their index row."""
+def write_captures(
+    archive_dir: Path, codes: list[int]
+) -> tuple[WarcFileWriter, WarcIndex, dict[int, int]]:
+    """Captures as the middleware writes them: the records, then their index
+    row; also where each code's capture ends."""
     index = WarcIndex.in_directory(archive_dir)
     writer = WarcFileWriter(
         archive_dir / "warc", "run1", max_bytes=1 << 30, fsync_interval=0, level=1
     )
+    ends = {}
     for code in codes:
         written = writer.write([metadata(code)])
         index.add_capture(code, "run1", "archived", written.file, written.end)
-    return writer, index
+        ends[code] = written.end
+    return writer, index, ends
 
 
 def test_a_torn_member_is_moved_aside_and_the_file_checks_again(tmp_path) -> None:
-    writer, index = write_captures(tmp_path, [1, 2, 3])
+    writer, index, _ = write_captures(tmp_path, [1, 2, 3])
     assert writer.path is not None
     whole = writer.path.stat().st_size
     member = serialize(metadata(4), 1)
@@ -75,17 +81,12 @@ def test_captures_lost_with_a_files_end_are_reported_and_forgotten(tmp_path) -> 
     ledger = SQLiteLedger.in_directory(tmp_path)
     for code in (1, 2, 3):
         ledger.record(code, State.NOT_FOUND, detail="HTTP 404")
-    writer, index = write_captures(tmp_path, [1, 2, 3])
+    writer, index, ends = write_captures(tmp_path, [1, 2, 3])
     assert writer.path is not None
     writer.close()
     # A reboot lost the file's end, from the middle of code 2's member on.
-    first, second = (
-        end
-        for _, end in index._db.execute(
-            "SELECT code, record_end FROM warc_captures WHERE code IN (1, 2) ORDER BY code"
-        )
-    )
-    writer.path.write_bytes(writer.path.read_bytes()[: first + (second - first) // 2])
+    cut = ends[1] + (ends[2] - ends[1]) // 2
+    writer.path.write_bytes(writer.path.read_bytes()[:cut])
 
     report = repair_warc(tmp_path, index)
     assert report.uncaptured == [2, 3]
@@ -100,8 +101,7 @@ def test_captures_lost_with_a_files_end_are_reported_and_forgotten(tmp_path) -> 
 def test_an_archived_code_keeps_its_record_when_its_capture_is_lost(tmp_path) -> None:
     index = WarcIndex.in_directory(tmp_path)
     ledger = SQLiteLedger.in_directory(tmp_path)
-    ledger.record(5, State.NOT_FOUND, detail="HTTP 404")
-    index._db.execute("UPDATE codes SET state = 'archived' WHERE code = 5")
+    ledger.record_archived(ArchivedLine(5, "ab", "stories-x.jsonl", 0, 10, None, 1))
     assert index.forget_codes([5]) == [5]
     assert ledger.get(5) is not None
     index.close()
@@ -109,8 +109,6 @@ def test_an_archived_code_keeps_its_record_when_its_capture_is_lost(tmp_path) ->
 
 
 def test_the_next_crawl_repairs_a_torn_tail_at_start(replica, archive_dir) -> None:
-    from tests.replica import make_story
-
     replica.add_stories(make_story(code) for code in range(750000, 750005))
     assert crawl("stories", replica.url, archive_dir, codes="750000-750002").exit_status == 0
     [path] = sorted((archive_dir / "warc").glob("*.warc.gz"))
