@@ -17,12 +17,15 @@ from __future__ import annotations
 import io
 import logging
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
-from scrapy.utils.defer import deferred_from_coro
+from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
+from twisted.internet.threads import deferToThread
+from warcio.statusandheaders import StatusAndHeaders
 
 from crawler.errors import StorageError
 from crawler.warc.index import Original, WarcIndex
@@ -131,55 +134,74 @@ class WarcCapture:
 
     # -- responses -------------------------------------------------------------
 
-    def process_response(self, request: Request, response: Response) -> Response:
+    async def process_response(self, request: Request, response: Response) -> Response:
+        # Digesting and compressing a page costs more than the rest of its
+        # capture together; zlib and hashlib let go of the GIL, so a worker
+        # thread does both while the reactor goes on. The response reaches
+        # the rest of the crawl only once its records are written.
+        full = await maybe_deferred_to_future(deferToThread(self._full_capture, request, response))
         try:
-            self._capture(request, response)
+            self._write_capture(request, response, full)
         except OSError as exc:
             raise IgnoreRequest(self._storage_failed(f"cannot write the WARC file: {exc}")) from exc
         return response
 
-    def _capture(self, request: Request, response: Response) -> None:
-        http = response_http_headers(response)
+    def _full_capture(self, request: Request, response: Response) -> _FullCapture:
+        """The ``response`` and ``request`` records of a first capture, serialized."""
         body = response.body
         digest = payload_digest(body)
-        original = self.index.original(digest) if len(body) >= REVISIT_MIN_PAYLOAD else None
+        http = response_http_headers(response)
         warc_headers = {"WARC-Payload-Digest": digest}
         if response.ip_address is not None:
             warc_headers["WARC-IP-Address"] = str(response.ip_address)
+        main = BUILDER.create_warc_record(
+            response.url,
+            "response",
+            payload=io.BytesIO(body),
+            length=len(body),
+            warc_headers_dict=warc_headers,
+            http_headers=http,
+        )
+        original = Original(
+            record_id(main), response.url, str(main.rec_headers.get_header("WARC-Date"))
+        )
+        members = self.writer.serialize([main, self._request_record(request, original, http)])
+        return _FullCapture(digest, original, members)
+
+    @staticmethod
+    def _request_record(request: Request, main: Original, http: StatusAndHeaders) -> Any:
+        return BUILDER.create_warc_record(
+            main.target_uri,
+            "request",
+            warc_headers_dict={"WARC-Concurrent-To": main.record_id, "WARC-Date": main.warc_date},
+            http_headers=request_http_headers(request, http.protocol),
+        )
+
+    def _write_capture(self, request: Request, response: Response, full: _FullCapture) -> None:
+        original = (
+            self.index.original(full.digest) if len(response.body) >= REVISIT_MIN_PAYLOAD else None
+        )
         if original is None:
-            main = BUILDER.create_warc_record(
-                response.url,
-                "response",
-                payload=_stream(body),
-                length=len(body),
-                warc_headers_dict=warc_headers,
-                http_headers=http,
-            )
+            written = self.writer.write_members(full.members)
+            self.index.add_payload(full.digest, full.original, written.file, written.spans[0][1])
+            main_id = full.original.record_id
+            self.stats.inc_value("archive/warc/responses")
         else:
-            warc_headers["WARC-Refers-To"] = original.record_id
-            main = BUILDER.create_revisit_record(
+            http = response_http_headers(response)
+            warc_headers = {"WARC-Refers-To": original.record_id}
+            if response.ip_address is not None:
+                warc_headers["WARC-IP-Address"] = str(response.ip_address)
+            revisit = BUILDER.create_revisit_record(
                 response.url,
-                digest,
+                full.digest,
                 original.target_uri,
                 original.warc_date,
                 http_headers=http,
-                warc_headers_dict={k: v for k, v in warc_headers.items() if "Payload" not in k},
+                warc_headers_dict=warc_headers,
             )
-        main_id = record_id(main)
-        date = str(main.rec_headers.get_header("WARC-Date"))
-        req = BUILDER.create_warc_record(
-            response.url,
-            "request",
-            warc_headers_dict={"WARC-Concurrent-To": main_id, "WARC-Date": date},
-            http_headers=request_http_headers(request, http.protocol),
-        )
-        written = self.writer.write([main, req])
-        if original is None:
-            self.index.add_payload(
-                digest, Original(main_id, response.url, date), written.file, written.spans[0][1]
-            )
-            self.stats.inc_value("archive/warc/responses")
-        else:
+            main_id = record_id(revisit)
+            this = Original(main_id, response.url, str(revisit.rec_headers.get_header("WARC-Date")))
+            self.writer.write([revisit, self._request_record(request, this, http)])
             self.stats.inc_value("archive/warc/revisits")
         code = request.meta.get("code")
         if code is not None:
@@ -259,3 +281,10 @@ def capture_outcome(
 
 def _stream(data: bytes) -> io.BytesIO:
     return io.BytesIO(data)
+
+
+@dataclass(frozen=True)
+class _FullCapture:
+    digest: str
+    original: Original  # the response record's own id, URI and date
+    members: list[bytes]

@@ -110,9 +110,17 @@ class WarcFileWriter:
     def name(self) -> str | None:
         return self.path.name if self.path else None
 
+    def serialize(self, records: Sequence[ArcWarcRecord]) -> list[bytes]:
+        """Records as gzip members; touches no state, so it may run in a
+        worker thread (zlib and hashlib let go of the GIL)."""
+        return [serialize(record, self.level) for record in records]
+
     def write(self, records: Sequence[ArcWarcRecord]) -> Written:
         """Write records (one gzip member each) with a single ``write()``."""
-        members = [serialize(record, self.level) for record in records]
+        return self.write_members(self.serialize(records))
+
+    def write_members(self, members: Sequence[bytes]) -> Written:
+        """Write serialized records with a single ``write()``."""
         data = b"".join(members)
         if self._fd is None or (self._size > 0 and self._size + len(data) > self.max_bytes):
             self._rotate()
