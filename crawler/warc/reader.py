@@ -71,7 +71,9 @@ def scan(archive_dir: Path) -> Captures:
     captures = Captures(files=warc_files(archive_dir))
     for path in captures.files:
         with path.open("rb") as handle:
-            iterator = ArchiveIterator(handle)
+            # HTTP headers are not parsed here (the bulk of a scan's time):
+            # the status line is all this pass needs of them.
+            iterator = ArchiveIterator(handle, no_record_parse=True)
             for record in iterator:
                 _learn(captures, path.name, iterator, record)
     return captures
@@ -82,10 +84,11 @@ def _learn(captures: Captures, file: str, iterator: ArchiveIterator, record: Any
     kind = record.rec_type
     if kind == "metadata":
         body = record.content_stream().read()
+    elif kind in ("response", "revisit"):
+        status = status_code(record.raw_stream.readline())
     offset = iterator.get_record_offset()
     end = offset + iterator.get_record_length()
     if kind in ("response", "revisit"):
-        http = record.http_headers
         captures.records[headers.get_header("WARC-Record-ID")] = Located(
             file,
             offset,
@@ -93,7 +96,7 @@ def _learn(captures: Captures, file: str, iterator: ArchiveIterator, record: Any
             kind,
             headers.get_header("WARC-Target-URI"),
             headers.get_header("WARC-Date"),
-            int(http.get_statuscode()) if http else 0,
+            status,
             headers.get_header("WARC-Payload-Digest"),
             headers.get_header("WARC-Refers-To"),
         )
@@ -101,6 +104,15 @@ def _learn(captures: Captures, file: str, iterator: ArchiveIterator, record: Any
         outcome = _outcome(record, body, file, end)
         if outcome is not None:
             captures.outcomes.append(outcome)
+
+
+def status_code(status_line: bytes) -> int:
+    """
+    >>> status_code(b"HTTP/1.1 301 Moved Permanently\\r\\n"), status_code(b"junk")
+    (301, 0)
+    """
+    parts = status_line.split(None, 2)
+    return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
 
 
 def _outcome(record: Any, body: bytes, file: str, end: int) -> Outcome | None:
