@@ -292,3 +292,18 @@ def test_payload_is_stored_verbatim_even_when_it_is_not_html(replica, archive_di
         if r.rec_type == "response" and r.rec_headers.get_header("WARC-Target-URI").endswith("0")
     ]
     assert stored.stored == b"\x00\x01binary"
+
+
+def test_discovery_pages_are_captured(replica, archive_dir) -> None:
+    replica.add_stories(make_story(code) for code in range(740100, 740105))
+    result = crawl("latest", replica.url, archive_dir)
+    assert result.exit_status == 0, result.log
+    captured = {
+        r.rec_headers.get_header("WARC-Target-URI").removeprefix(replica.url)
+        for _, r in records(archive_dir)
+        if r.rec_type == "response"
+    }
+    assert {"/robots.txt", "/en", "/en/rss/allnews"} <= captured
+    assert {f"/en/news/{code}" for code in range(740100, 740105)} <= captured
+    assert_standard_tools_open(archive_dir)
+    assert verify_warc(archive_dir, range(740100, 740105)) == []
