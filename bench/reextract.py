@@ -26,7 +26,7 @@ from warcio.statusandheaders import StatusAndHeaders
 
 from crawler.extensions.run import new_run_id
 from crawler.warc.records import BUILDER, METADATA_TYPE, metadata_fields, record_id
-from crawler.warc.reextract import ReextractReport, Reextraction
+from crawler.warc.reextract import Reextraction, ReextractReport
 from crawler.warc.writer import WARC_DIR, WarcFileWriter
 from tests.replica import make_story, render_story
 from tests.replica.__main__ import family_of
@@ -63,7 +63,7 @@ def write_captures(archive_dir: Path, pages: int, pad_to: int) -> None:
             url,
             "request",
             warc_headers_dict={"WARC-Concurrent-To": record_id(response)},
-            http_headers=StatusAndHeaders("/en/news/{code} HTTP/1.1", [], "GET"),
+            http_headers=StatusAndHeaders(f"/en/news/{code} HTTP/1.1", [], "GET"),
         )
         fields = metadata_fields({"story-code": code, "run-id": run_id, "outcome": "archived"})
         metadata = BUILDER.create_warc_record(
