@@ -64,7 +64,6 @@ def test_a_torn_member_is_moved_aside_and_the_file_checks_again(tmp_path) -> Non
     with writer.path.open("ab") as handle:  # a kill in the middle of write()
         handle.write(member[: len(member) // 2])
     assert whole_members_end(writer.path) == whole
-    assert warcio_check(writer.path).returncode != 0
 
     report = repair_warc(tmp_path, index)
     assert report.torn == [f"torn/{writer.path.name}.{whole}.torn"]
