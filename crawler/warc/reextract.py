@@ -14,6 +14,7 @@ capture is not a newer revision.
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections import Counter
 from collections.abc import Container
@@ -45,6 +46,8 @@ from crawler.warc.reader import (
 from crawler.warc.repair import repair_warc
 
 logger = logging.getLogger(__name__)
+
+GC_EVERY = 500
 
 # States a re-extraction may replace with a better answer (a story found in
 # a page that was not understood before).
@@ -176,6 +179,19 @@ class Reextraction:
         captures = scan(self.archive_dir)
         if self.index.is_empty():
             self._rebuild_index(captures)
+        # Each page's tree and its response form a reference cycle: left to
+        # the cyclic collector's own schedule, it walks the scan's many live
+        # objects again and again. Collecting every GC_EVERY pages instead
+        # frees the trees at a fraction of the cost (and bounds the memory).
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return self._run(captures, codes)
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    def _run(self, captures: Captures, codes: Container[int] | None) -> ReextractReport:
         archived = {state.code for state in self.ledger.archived()}
         finals = [final_response(outcome, captures) for outcome in captures.outcomes]
         latest: dict[int, int] = {}
@@ -190,6 +206,8 @@ class Reextraction:
             self.report.captures += 1
             final, redirected = finals[number]
             self._settle(outcome, captures, final, redirected)
+            if self.report.captures % GC_EVERY == 0:
+                gc.collect()
         self.report.archive_file = self.writer.name if self.report.written else None
         return self.report
 
