@@ -36,8 +36,9 @@ from crawler.extensions.run import ArchiveRun
 from crawler.items import StoryItem
 from crawler.ledger import State
 from crawler.ledger.rules import AskPolicy, due
-from crawler.pages import is_listing_or_home, read_page
+from crawler.pages import StoryPage, read_answer
 from crawler.pages.generic import GenericPage
+from crawler.pages.layouts import load_layouts
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -51,12 +52,6 @@ ROBOTS_REFUSAL = "Forbidden by robots.txt"
 AGE = re.compile(r"^\s*(\d+)\s*([hdw])\s*$", re.IGNORECASE)
 AGE_UNITS = {"h": "hours", "d": "days", "w": "weeks"}
 LANGUAGE = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?")
-# What a page that is not a story leaves its code in.
-OUTCOME_STATES = {
-    "not_found": State.NOT_FOUND,
-    "blocked": State.BLOCKED,
-    "unrecognized": State.UNRECOGNIZED,
-}
 # How often a plan waiting for room in the engine looks again (seconds).
 BACKOUT_POLL = 0.01
 
@@ -132,6 +127,7 @@ class CodeSpider(Spider):
     archives_stories = True  # the ArchiveRun extension only runs for these
     site_url: str
     language: str
+    layouts: tuple[type[StoryPage], ...]
     allowed_domains: list[str]
     not_found_age: timedelta
     run: ArchiveRun
@@ -161,6 +157,7 @@ class CodeSpider(Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.site_url = parse_site_url(crawler.settings.get("SITE_URL", ""))
         spider.language = parse_language(crawler.settings.get("SITE_LANGUAGE", ""))
+        spider.layouts = load_layouts(crawler.settings.getlist("STORY_LAYOUTS"))
         spider.allowed_domains = [urlsplit(spider.site_url).hostname or ""]
         spider.not_found_age = timedelta(
             days=crawler.settings.getfloat("ARCHIVE_NOT_FOUND_RECHECK_DAYS")
@@ -238,38 +235,35 @@ class CodeSpider(Spider):
 
     def parse_story(self, response: Response) -> Iterator[StoryItem | Request]:
         code: int = response.meta["code"]
-        if response.status in (404, 410):
-            self.run.settle(code, State.NOT_FOUND, detail=f"HTTP {response.status}")
-            return
-        if response.meta.get("redirect_urls") and is_listing_or_home(
-            response.url, self.site_url, self.language
-        ):
-            where = urlsplit(response.url).path or "/"
-            self.run.settle(code, State.NOT_FOUND, detail=f"redirected to {where}")
-            return
-        try:
-            reading = read_page(response, language=self.language, crawled_at=utc_now_iso())
-        except Exception as exc:
-            logger.exception("Extraction failed for story %s (%s)", code, response.url)
-            self.run.settle(code, State.FAILED, detail=f"extraction error: {exc!r}"[:300])
-            return
+        answer = read_answer(
+            code,
+            response,
+            redirected=bool(response.meta.get("redirect_urls")),
+            site_url=self.site_url,
+            language=self.language,
+            crawled_at=utc_now_iso(),
+            layouts=self.layouts,
+        )
+        if answer.state is State.FAILED:
+            logger.error("Story %s (%s): %s", code, response.url, answer.detail)
         stats = self.crawler.stats
-        for note in reading.notes:
-            stats.inc_value(f"archive/extract/{note}")
-        if reading.item is None:
-            self.run.settle(code, OUTCOME_STATES[reading.outcome], detail=reading.detail)
+        if answer.reading is not None:
+            for note in answer.reading.notes:
+                stats.inc_value(f"archive/extract/{note}")
+        if answer.item is None:
+            self.run.settle(code, answer.state, detail=answer.detail)
             return
-        story_code = reading.item.story_code
-        assert story_code is not None
+        story_code = answer.item.story_code
+        assert story_code is not None and answer.reading is not None
         stats.inc_value("archive/extract/records")
-        stats.inc_value(f"archive/layout/{reading.layout}")
-        if reading.layout == GenericPage.name:
+        stats.inc_value(f"archive/layout/{answer.reading.layout}")
+        if answer.reading.layout == GenericPage.name:
             self.run.sample("generic", story_code)
-        if story_code != code:
+        if answer.state is State.REDIRECTED:
             # A real redirect to another story: this code is settled as such,
             # and the story is archived under its own code.
             self.run.settle(code, State.REDIRECTED, ref_code=story_code)
-        yield reading.item
+        yield answer.item
         yield from self.story_found(story_code)
 
     def story_found(self, code: int) -> Iterator[Request]:

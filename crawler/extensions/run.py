@@ -33,6 +33,7 @@ from crawler.ledger.rules import Decision, Observation, Verdict, transition
 from crawler.logs import FailureLog
 from crawler.runs import begin_run, finish_run_file
 from crawler.units import parse_duration
+from crawler.warc.capture import capture_outcome
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -177,7 +178,13 @@ class ArchiveRun:
             code=code,
         )
         if decision.write_line:
-            return decision  # counted once its line is written
+            return decision  # captured, written and counted by archive()
+        # The capture's metadata record (WARC) is durable before the ledger
+        # records what the answer made of the code.
+        shown = decision.counted_as or seen.state
+        note = "unchanged" if decision.verdict is Verdict.UNCHANGED else seen.detail
+        if not capture_outcome(self.crawler, code, shown.value, note, decision.ref_code):
+            return decision
         if decision.record is not None:
             try:
                 self.store.record(
@@ -196,6 +203,8 @@ class ArchiveRun:
             raise StorageError(self.storage_error)
         record = ItemAdapter(item)
         code, revision = record["story_code"], record.get("revision") or 1
+        if not capture_outcome(self.crawler, code, State.ARCHIVED.value, None, None):
+            raise StorageError(self.storage_error or "the WARC capture could not be written")
         try:
             self.store.append(
                 item, code, record["content_sha256"], record.get("published_at"), revision

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 from scrapy.http import Response, TextResponse
 
 from crawler.items import StoryItem
+from crawler.ledger.base import State
 from crawler.pages.answers import blocked_kind, is_listing_or_home, site_error
 from crawler.pages.base import Document, StoryPage
 from crawler.pages.encoding import corrected_encoding
@@ -125,15 +126,69 @@ def read_page(
     return PageReading("unrecognized", detail=detail, notes=notes)
 
 
+@dataclass
+class Answer:
+    """What one final response at a story URL makes of the code asked: the
+    observation the run's rules (``crawler.ledger.rules``) are applied to, the
+    record if there is one, and the page reading (notes, layout) behind it."""
+
+    state: State
+    item: StoryItem | None = None
+    detail: str | None = None
+    ref_code: int | None = None
+    reading: PageReading | None = None
+
+
+# What a page that is not a story leaves its code in.
+OUTCOME_STATES = {
+    "not_found": State.NOT_FOUND,
+    "blocked": State.BLOCKED,
+    "unrecognized": State.UNRECOGNIZED,
+}
+
+
+def read_answer(
+    code: int,
+    response: Response,
+    *,
+    redirected: bool,
+    site_url: str,
+    language: str,
+    crawled_at: str,
+    layouts: Sequence[type[StoryPage]] = LAYOUTS,
+) -> Answer:
+    """The crawl's and the re-extraction's one reading of an answer. 404/410
+    and a redirect to the home page or a listing are the site saying the
+    story is not there; a page read as another story's is a redirect to it.
+    """
+    if response.status in (404, 410):
+        return Answer(State.NOT_FOUND, detail=f"HTTP {response.status}")
+    if redirected and is_listing_or_home(response.url, site_url, language):
+        path = response.url.split("://", 1)[-1].partition("/")[2]
+        return Answer(State.NOT_FOUND, detail=f"redirected to /{path}"[:200])
+    try:
+        reading = read_page(response, language=language, crawled_at=crawled_at, layouts=layouts)
+    except Exception as exc:  # a pathological page is this code's failure, not the run's
+        return Answer(State.FAILED, detail=f"extraction error: {exc!r}"[:300])
+    if reading.item is None:
+        return Answer(OUTCOME_STATES[reading.outcome], detail=reading.detail, reading=reading)
+    story_code = reading.item.story_code
+    if story_code != code:
+        return Answer(State.REDIRECTED, reading.item, ref_code=story_code, reading=reading)
+    return Answer(State.ARCHIVED, reading.item, reading=reading)
+
+
 def _story(page: StoryPage, notes: list[str]) -> PageReading:
     item = page.to_item()
     return PageReading("story", item=item, layout=page.name, notes=notes + page.notes)
 
 
 __all__ = [
+    "Answer",
     "PageReading",
     "StoryPage",
     "choose_layout",
     "is_listing_or_home",
+    "read_answer",
     "read_page",
 ]

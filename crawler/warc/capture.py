@@ -1,0 +1,290 @@
+"""Capturing every response as the server sent it, in WARC.
+
+A downloader middleware placed next to the downloader (priority 950: its
+``process_response`` runs before HttpCompressionMiddleware's, so the body is
+still compressed as sent, and before RedirectMiddleware's and the retry
+middleware's, so every 3xx and every retried 5xx is captured too) writes a
+``request`` and a ``response`` record per response, or a ``revisit`` record
+when a payload identical to an earlier capture comes back. When the store
+settles a code it calls :meth:`WarcCapture.outcome`, which writes a
+``metadata`` record naming the code, the run and the outcome, pointing at the
+code's responses with ``WARC-Concurrent-To``. Records are written before the
+ledger hears of the outcome, so an archived code always has its capture.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from scrapy import signals
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
+from twisted.internet.threads import deferToThread
+from warcio.statusandheaders import StatusAndHeaders
+
+from crawler.errors import StorageError
+from crawler.warc.index import Original, WarcIndex
+from crawler.warc.records import (
+    BUILDER,
+    METADATA_TYPE,
+    metadata_fields,
+    payload_digest,
+    record_id,
+    request_http_headers,
+    response_http_headers,
+)
+from crawler.warc.repair import WarcRepairReport, repair_warc
+from crawler.warc.writer import WARC_DIR, WarcFileWriter
+
+if TYPE_CHECKING:
+    from scrapy import Request
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+
+logger = logging.getLogger(__name__)
+
+# Only payloads at least this long become revisits: a revisit record is about
+# this size itself, so an empty redirect body gains nothing from one.
+REVISIT_MIN_PAYLOAD = 512
+
+
+def run_of(crawler: Crawler) -> Any:
+    """The crawl's run (its id, its storage-failure flag), or None outside a
+    story crawl. The one place that knows where the run lives."""
+    from crawler.extensions.run import ArchiveRun
+
+    return crawler.get_extension(ArchiveRun)
+
+
+class WarcCapture:
+    def __init__(
+        self,
+        crawler: Crawler,
+        archive_dir: Path,
+        run_id: str,
+        *,
+        max_bytes: int,
+        fsync_interval: float,
+        level: int,
+    ):
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.run_id = run_id
+        self.site_url = crawler.settings.get("SITE_URL", "").rstrip("/")
+        self.index = WarcIndex.in_directory(archive_dir)
+        self.repair_report = repair_warc(archive_dir, self.index)
+        self._report_repair(self.repair_report)
+        self.writer = WarcFileWriter(
+            archive_dir / WARC_DIR,
+            run_id,
+            max_bytes=max_bytes,
+            fsync_interval=fsync_interval,
+            level=level,
+            info={
+                "http-header-user-agent": crawler.settings.get("USER_AGENT", ""),
+                "robots": "obey" if crawler.settings.getbool("ROBOTSTXT_OBEY") else "ignore",
+            },
+        )
+        # Per code, this run's response/revisit record ids not yet named by a
+        # metadata record.
+        self.pending: defaultdict[int, list[str]] = defaultdict(list)
+        self.failed: str | None = None
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> WarcCapture:
+        settings = crawler.settings
+        if not settings.getbool("ARCHIVE_WARC"):
+            raise NotConfigured("ARCHIVE_WARC is off")
+        run = run_of(crawler)
+        if run is None:
+            raise NotConfigured("WARC capture needs a story crawl's run (its lock and run id)")
+        return cls(
+            crawler,
+            Path(settings.get("ARCHIVE_DIR", "archive")),
+            run.run_id,
+            max_bytes=settings.getint("ARCHIVE_WARC_MAX_BYTES"),
+            fsync_interval=settings.getfloat("ARCHIVE_FSYNC_INTERVAL"),
+            level=settings.getint("ARCHIVE_WARC_GZIP_LEVEL"),
+        )
+
+    @classmethod
+    def of(cls, crawler: Crawler) -> WarcCapture | None:
+        """The crawl's capture, or None when capture is off."""
+        return crawler.get_downloader_middleware(cls)
+
+    def _report_repair(self, report: WarcRepairReport) -> None:
+        self.stats.set_value("archive/warc/repair/torn", len(report.torn))
+        self.stats.set_value("archive/warc/repair/uncaptured", len(report.uncaptured))
+        if report.clean:
+            return
+        logger.warning("WARC files repaired at start: %s", report.describe())
+        kept = self.index.forget_codes(report.uncaptured)
+        if kept:
+            logger.warning(
+                "%d archived code(s) lost their WARC capture (their record is kept): %s",
+                len(kept),
+                ", ".join(map(str, kept[:20])),
+            )
+
+    # -- responses -------------------------------------------------------------
+
+    async def process_response(self, request: Request, response: Response) -> Response:
+        # Digesting and compressing a page costs more than the rest of its
+        # capture together; zlib and hashlib let go of the GIL, so a worker
+        # thread does both while the reactor goes on. The response reaches
+        # the rest of the crawl only once its records are written.
+        full = await maybe_deferred_to_future(deferToThread(self._full_capture, request, response))
+        try:
+            self._write_capture(request, response, full)
+        except OSError as exc:
+            raise IgnoreRequest(self._storage_failed(f"cannot write the WARC file: {exc}")) from exc
+        return response
+
+    def _full_capture(self, request: Request, response: Response) -> _FullCapture:
+        """The ``response`` and ``request`` records of a first capture, serialized."""
+        body = response.body
+        digest = payload_digest(body)
+        http = response_http_headers(response)
+        warc_headers = {"WARC-Payload-Digest": digest}
+        if response.ip_address is not None:
+            warc_headers["WARC-IP-Address"] = str(response.ip_address)
+        main = BUILDER.create_warc_record(
+            response.url,
+            "response",
+            payload=io.BytesIO(body),
+            length=len(body),
+            warc_headers_dict=warc_headers,
+            http_headers=http,
+        )
+        original = Original(
+            record_id(main), response.url, str(main.rec_headers.get_header("WARC-Date"))
+        )
+        members = self.writer.serialize([main, self._request_record(request, original, http)])
+        return _FullCapture(digest, original, members)
+
+    @staticmethod
+    def _request_record(request: Request, main: Original, http: StatusAndHeaders) -> Any:
+        return BUILDER.create_warc_record(
+            main.target_uri,
+            "request",
+            warc_headers_dict={"WARC-Concurrent-To": main.record_id, "WARC-Date": main.warc_date},
+            http_headers=request_http_headers(request, http.protocol),
+        )
+
+    def _write_capture(self, request: Request, response: Response, full: _FullCapture) -> None:
+        original = (
+            self.index.original(full.digest) if len(response.body) >= REVISIT_MIN_PAYLOAD else None
+        )
+        if original is None:
+            written = self.writer.write_members(full.members)
+            self.index.add_payload(full.digest, full.original, written.file, written.spans[0][1])
+            main_id = full.original.record_id
+            self.stats.inc_value("archive/warc/responses")
+        else:
+            http = response_http_headers(response)
+            warc_headers = {"WARC-Refers-To": original.record_id}
+            if response.ip_address is not None:
+                warc_headers["WARC-IP-Address"] = str(response.ip_address)
+            revisit = BUILDER.create_revisit_record(
+                response.url,
+                full.digest,
+                original.target_uri,
+                original.warc_date,
+                http_headers=http,
+                warc_headers_dict=warc_headers,
+            )
+            main_id = record_id(revisit)
+            this = Original(main_id, response.url, str(revisit.rec_headers.get_header("WARC-Date")))
+            self.writer.write([revisit, self._request_record(request, this, http)])
+            self.stats.inc_value("archive/warc/revisits")
+        code = request.meta.get("code")
+        if code is not None:
+            self.pending[code].append(main_id)
+
+    # -- outcomes --------------------------------------------------------------
+
+    def outcome(
+        self, code: int, state: str, detail: str | None = None, ref_code: int | None = None
+    ) -> None:
+        """Write the ``metadata`` record of a settled code. Call it before the
+        ledger records the outcome: the capture is then on file first."""
+        responses = self.pending.pop(code, [])
+        if state == "redirected" and ref_code is not None:
+            # The page it redirected to is the capture of that story as well.
+            self.pending[ref_code].extend(responses)
+        fields = {
+            "story-code": code,
+            "run-id": self.run_id,
+            "outcome": state,
+            "detail": detail,
+            "ref-code": ref_code,
+        }
+        body = metadata_fields(fields)
+        record = BUILDER.create_warc_record(
+            f"{self.site_url}/en/news/{code}",
+            "metadata",
+            payload=_stream(body),
+            length=len(body),
+            warc_content_type=METADATA_TYPE,
+        )
+        for concurrent in responses:
+            record.rec_headers.add_header("WARC-Concurrent-To", concurrent)
+        try:
+            written = self.writer.write([record])
+            self.index.add_capture(code, self.run_id, state, written.file, written.end)
+        except OSError as exc:
+            raise StorageError(self._storage_failed(f"cannot write the WARC file: {exc}")) from exc
+        self.stats.inc_value("archive/warc/outcomes")
+
+    def _storage_failed(self, message: str) -> str:
+        """Stop the run with the storage exit status: nothing more can be
+        captured, so nothing more may be settled."""
+        if self.failed is None:
+            self.failed = message
+            logger.error("Stopping: %s", message)
+            run = run_of(self.crawler)
+            if run is not None and run.storage_error is None:
+                run.storage_error = message
+            deferred_from_coro(
+                self.crawler.engine.close_spider_async(reason="archive_storage_error")
+            )
+        return self.failed
+
+    def spider_closed(self) -> None:
+        try:
+            self.writer.close()
+        finally:
+            self.index.close()
+
+
+def capture_outcome(
+    crawler: Crawler, code: int, state: str, detail: str | None, ref_code: int | None
+) -> bool:
+    """What the store calls when it settles a code, before telling the ledger:
+    the WARC ``metadata`` record, if capture is on. False when it could not be
+    written (the run is stopping): the code must then stay unsettled."""
+    capture = WarcCapture.of(crawler)
+    if capture is None:
+        return True
+    try:
+        capture.outcome(code, state, detail, ref_code)
+    except StorageError:
+        return False
+    return True
+
+
+def _stream(data: bytes) -> io.BytesIO:
+    return io.BytesIO(data)
+
+
+@dataclass(frozen=True)
+class _FullCapture:
+    digest: str
+    original: Original  # the response record's own id, URI and date
+    members: list[bytes]

@@ -1,0 +1,143 @@
+"""Nothing lost in WARC either: a torn gzip member at a file's end is moved
+aside at start-up, the codes whose capture went with it are forgotten so they
+are fetched again, and SIGKILL at random moments leaves files that warcio
+checks and an archive whose every code has its capture."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+from crawler.ledger import ArchivedLine, SQLiteLedger, State
+from crawler.warc.index import WarcIndex
+from crawler.warc.records import BUILDER
+from crawler.warc.repair import repair_warc, whole_members_end
+from crawler.warc.verify import verify_warc
+from crawler.warc.writer import WarcFileWriter, serialize
+from tests.crawling import crawl
+from tests.killloop import run_kill_loop
+from tests.replica import make_story
+
+WARCIO = [sys.executable, "-m", "warcio.cli"]
+
+
+def warcio_check(path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*WARCIO, "check", str(path)], capture_output=True, text=True)
+
+
+def metadata(code: int) -> object:
+    body = f"story-code: {code}\r\noutcome: archived\r\n".encode()
+    return BUILDER.create_warc_record(
+        f"http://127.0.0.1/en/news/{code}",
+        "metadata",
+        payload=io.BytesIO(body),
+        length=len(body),
+        warc_content_type="application/warc-fields",
+    )
+
+
+def write_captures(
+    archive_dir: Path, codes: list[int]
+) -> tuple[WarcFileWriter, WarcIndex, dict[int, int]]:
+    """Captures as the middleware writes them: the records, then their index
+    row; also where each code's capture ends."""
+    index = WarcIndex.in_directory(archive_dir)
+    writer = WarcFileWriter(
+        archive_dir / "warc", "run1", max_bytes=1 << 30, fsync_interval=0, level=1
+    )
+    ends = {}
+    for code in codes:
+        written = writer.write([metadata(code)])
+        index.add_capture(code, "run1", "archived", written.file, written.end)
+        ends[code] = written.end
+    return writer, index, ends
+
+
+def test_a_torn_member_is_moved_aside_and_the_file_checks_again(tmp_path) -> None:
+    writer, index, _ = write_captures(tmp_path, [1, 2, 3])
+    assert writer.path is not None
+    whole = writer.path.stat().st_size
+    member = serialize(metadata(4), 1)
+    writer.close()
+    with writer.path.open("ab") as handle:  # a kill in the middle of write()
+        handle.write(member[: len(member) // 2])
+    assert whole_members_end(writer.path) == whole
+
+    report = repair_warc(tmp_path, index)
+    assert report.torn == [f"torn/{writer.path.name}.{whole}.torn"]
+    assert (tmp_path / report.torn[0]).read_bytes() == member[: len(member) // 2]
+    assert report.uncaptured == []  # code 4 was never settled: its row came after
+    assert writer.path.stat().st_size == whole
+    assert warcio_check(writer.path).returncode == 0
+    assert repair_warc(tmp_path, index).clean
+    index.close()
+
+
+def test_captures_lost_with_a_files_end_are_reported_and_forgotten(tmp_path) -> None:
+    ledger = SQLiteLedger.in_directory(tmp_path)
+    for code in (1, 2, 3):
+        ledger.record(code, State.NOT_FOUND, detail="HTTP 404")
+    writer, index, ends = write_captures(tmp_path, [1, 2, 3])
+    assert writer.path is not None
+    writer.close()
+    # A reboot lost the file's end, from the middle of code 2's member on.
+    cut = ends[1] + (ends[2] - ends[1]) // 2
+    writer.path.write_bytes(writer.path.read_bytes()[:cut])
+
+    report = repair_warc(tmp_path, index)
+    assert report.uncaptured == [2, 3]
+    assert index.forget_codes(report.uncaptured) == []
+    assert ledger.get(1) is not None
+    assert ledger.get(2) is None and ledger.get(3) is None  # fetched again next run
+    assert warcio_check(writer.path).returncode == 0
+    index.close()
+    ledger.close()
+
+
+def test_an_archived_code_keeps_its_record_when_its_capture_is_lost(tmp_path) -> None:
+    index = WarcIndex.in_directory(tmp_path)
+    ledger = SQLiteLedger.in_directory(tmp_path)
+    ledger.record_archived(ArchivedLine(5, "ab", "stories-x.jsonl", 0, 10, None, 1))
+    assert index.forget_codes([5]) == [5]
+    assert ledger.get(5) is not None
+    index.close()
+    ledger.close()
+
+
+def test_the_next_crawl_repairs_a_torn_tail_at_start(replica, archive_dir) -> None:
+    replica.add_stories(make_story(code) for code in range(750000, 750005))
+    assert crawl("stories", replica.url, archive_dir, codes="750000-750002").exit_status == 0
+    [path] = sorted((archive_dir / "warc").glob("*.warc.gz"))
+    size = path.stat().st_size
+    with path.open("ab") as handle:
+        handle.write(serialize(metadata(750009), 1)[:40])
+    result = crawl("stories", replica.url, archive_dir, codes="750000-750004")
+    assert result.exit_status == 0
+    assert result.stat("archive/warc/repair/torn") == 1
+    assert path.stat().st_size == size
+    assert (archive_dir / "torn" / f"{path.name}.{size}.torn").exists()
+    for each in sorted((archive_dir / "warc").glob("*.warc.gz")):
+        assert warcio_check(each).returncode == 0
+    assert verify_warc(archive_dir, range(750000, 750005)) == []
+
+
+def test_sigkill_at_random_moments_leaves_every_code_captured(replica, archive_dir) -> None:
+    report = run_kill_loop(replica, archive_dir, first_code=760000, count=1200, kills=3, seed=8)
+    print("\n".join(report.lines()))
+    assert report.kills == 3
+    assert report.final_exit_status == 0
+    assert report.lost == [] and report.duplicates == []
+    paths = sorted((archive_dir / "warc").glob("*.warc.gz"))
+    assert len(paths) >= 2  # a killed run's file, and the last run's
+    for path in paths:
+        check = warcio_check(path)
+        assert check.returncode == 0, check.stdout
+    ledger = SQLiteLedger.in_directory(archive_dir)
+    try:
+        archived = [state.code for state in ledger.archived()]
+    finally:
+        ledger.close()
+    assert len(archived) == report.stories
+    assert verify_warc(archive_dir, archived) == []
