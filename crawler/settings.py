@@ -91,12 +91,21 @@ CONCURRENT_ITEMS = 4
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
 
+# --- The network boundary ---------------------------------------------------
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.retry.BackoffRetryMiddleware": 550,
-    # Above RedirectMiddleware (600), so it sees a redirect before it is followed.
+    # Above RedirectMiddleware (600) and MetaRefreshMiddleware (580), so it sees
+    # a 3xx, a meta refresh or a Refresh header before either follows it.
     "crawler.middlewares.boundary.SiteBoundaryMiddleware": 650,
+    # Scrapy's RobotsTxtMiddleware lets requests leave before robots.txt is
+    # parsed; this one holds them until it is (same place, same settings).
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.middlewares.robots.RobotsFirstMiddleware": 100,
 }
+# Only scheme, host and port of SITE_URL: every other target of a redirect,
+# meta refresh or Refresh header is refused and counted (archive/refused/*).
+SITE_BOUNDARY_ENABLED = True
 RETRY_BACKOFF_BASE = 2.0
 RETRY_BACKOFF_MAX = 60.0
 
