@@ -106,6 +106,16 @@ DOWNLOADER_MIDDLEWARES = {
 # Only scheme, host and port of SITE_URL: every other target of a redirect,
 # meta refresh or Refresh header is refused and counted (archive/refused/*).
 SITE_BOUNDARY_ENABLED = True
+# Scrapy's HTTP/1.1 handler with a bound on response headers, which
+# DOWNLOAD_MAXSIZE does not cover: a server streaming headers forever would
+# otherwise grow memory until DOWNLOAD_TIMEOUT. Over the bound, the code fails
+# with "response headers over DOWNLOAD_MAXHEADERSIZE (N bytes)". 0: no bound.
+DOWNLOAD_HANDLERS = {
+    **DOWNLOAD_HANDLERS,
+    "http": "crawler.middlewares.headers.BoundedHeadersDownloadHandler",
+    "https": "crawler.middlewares.headers.BoundedHeadersDownloadHandler",
+}
+DOWNLOAD_MAXHEADERSIZE = 64 * 1024
 RETRY_BACKOFF_BASE = 2.0
 RETRY_BACKOFF_MAX = 60.0
 

@@ -145,8 +145,10 @@ class SiteBoundaryMiddleware:
         targets = []
         location = response.headers.get(b"Location")
         if response.status in REDIRECT_STATUSES and location is not None:
-            # As RedirectMiddleware reads it: a scheme-relative Location keeps
-            # the request's scheme.
+            # As sent, so that a user-info trick is named as one, then as
+            # RedirectMiddleware reads it (WHATWG rules, and a scheme-relative
+            # Location keeps the request's scheme), which is what would be fetched.
+            targets.append(("redirect", urljoin(request.url, location.decode("latin-1"))))
             url = safe_url_string(location)
             if location.startswith(b"//"):
                 url = f"{urlsplit(request.url).scheme}:{url}"
