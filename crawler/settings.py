@@ -57,7 +57,7 @@ TELNETCONSOLE_ENABLED = False
 # Scrapy's remote-control HTTP server would let anyone on the machine drive the run.
 REMOTE_CONTROL_ENABLED = False
 # Only http and https: file:, data:, ftp: and s3: URLs are refused outright.
-DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
+DOWNLOAD_HANDLERS: dict[str, str | None] = {"file": None, "data": None, "ftp": None, "s3": None}
 # Story pages are tens of KiB; anything this large is not a story, and the cap
 # also bounds decompressed bodies (gzip/deflate/brotli bombs).
 DOWNLOAD_MAXSIZE = 4 * 1024 * 1024

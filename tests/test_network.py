@@ -165,9 +165,7 @@ def test_endless_headers_fail_with_their_reason_and_memory_stays_bounded(
     # With it (the default, 64 KiB): headers that never end.
     replica.set_fault(492000, "endless_headers")
     result, peak = crawl_cli_peak("stories", replica.url, archive_dir, codes="492000-492001")
-    assert [without_crawl_time(r) for r in result.records()] == [
-        story.expected_record(replica.url)
-    ]
+    assert [without_crawl_time(r) for r in result.records()] == [story.expected_record(replica.url)]
     state = ledger_state(archive_dir, 492000)
     assert (state.state, state.detail) == (
         State.FAILED,
@@ -182,9 +180,7 @@ def test_a_head_just_under_the_bound_is_read(replica, archive_dir) -> None:
     story = replica.add_story(make_story(492100))
     replica.set_fault(492100, "endless_headers", size=60 * 1024)
     result = crawl("stories", replica.url, archive_dir, codes="492100")
-    assert [without_crawl_time(r) for r in result.records()] == [
-        story.expected_record(replica.url)
-    ]
+    assert [without_crawl_time(r) for r in result.records()] == [story.expected_record(replica.url)]
 
 
 # --- robots.txt ---------------------------------------------------------------------------

@@ -17,10 +17,11 @@ Scrapy's protocol and parser are used unchanged.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 from scrapy.exceptions import DownloadFailedError, IgnoreRequest
+from twisted.internet.protocol import connectionDone
 from twisted.protocols.policies import ProtocolWrapper, WrappingFactory
 from twisted.python.failure import Failure
 from twisted.web.client import ResponseFailed
@@ -41,7 +42,7 @@ def head_length(seen: bytes, data: bytes) -> int | None:
     ``seen`` (at most two), or None when the head does not end in ``data``.
 
     >>> head_length(b"", b"HTTP/1.1 200 OK\\r\\nA: b\\r\\n\\r\\nbody")
-    27
+    25
     >>> head_length(b"\\r\\n", b"\\r\\nbody")
     2
     >>> head_length(b"", b"HTTP/1.1 200 OK\\r\\nA: b\\r\\n") is None
@@ -61,20 +62,22 @@ class HeadBoundProtocol(ProtocolWrapper):
 
     A head starts with the connection and again whenever the wrapped HTTP
     protocol is back to QUIESCENT (its response complete, ready for the next
-    request on a kept-alive connection); it ends at its blank line.
+    request on a kept-alive connection); it ends at its blank line. (An interim
+    1xx head would end the count early; Scrapy never asks for one.)
     """
 
     factory: HeadBoundFactory
 
     def __init__(self, factory: HeadBoundFactory, wrapped: IProtocol):
         super().__init__(factory, wrapped)
+        self.http: Any = wrapped  # Scrapy's HTTP11ClientProtocol, untyped
         self.head: int | None = 0  # bytes of the current head; None: reading a body
         self.tail = b""  # the head's last bytes, to find a blank line split across reads
         self.refused = False
 
     def request(self, *args: Any, **kwargs: Any) -> Any:
         """The connection pool talks to the protocol it connected: pass requests on."""
-        return self.wrappedProtocol.request(*args, **kwargs)
+        return self.http.request(*args, **kwargs)
 
     def dataReceived(self, data: bytes) -> None:
         if self.refused:
@@ -86,9 +89,10 @@ class HeadBoundProtocol(ProtocolWrapper):
             if size > limit:
                 self.refuse(limit)
                 return
-            self.head, self.tail = (size, (self.tail + data)[-2:]) if length is None else (None, b"")
-        self.wrappedProtocol.dataReceived(data)
-        if getattr(self.wrappedProtocol, "state", None) == "QUIESCENT":
+            ended = length is not None
+            self.head, self.tail = (None, b"") if ended else (size, (self.tail + data)[-2:])
+        self.http.dataReceived(data)
+        if self.http.state == "QUIESCENT":
             self.head, self.tail = 0, b""
 
     def refuse(self, limit: int) -> None:
@@ -96,18 +100,18 @@ class HeadBoundProtocol(ProtocolWrapper):
         telling the wrapped protocol a second time."""
         self.refused = True
         reason = HeadersTooLarge(f"response headers over DOWNLOAD_MAXHEADERSIZE ({limit} bytes)")
-        self.wrappedProtocol.connectionLost(Failure(reason))
-        self.transport.abortConnection()
+        self.http.connectionLost(Failure(reason))
+        cast(Any, self.transport).abortConnection()
 
-    def connectionLost(self, reason: Failure) -> None:  # type: ignore[override]
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
         if self.refused:
             self.factory.unregisterProtocol(self)
             return
         super().connectionLost(reason)
 
 
-class HeadBoundFactory(WrappingFactory):
-    protocol = HeadBoundProtocol  # type: ignore[assignment]
+class HeadBoundFactory(WrappingFactory[HeadBoundProtocol]):
+    protocol = HeadBoundProtocol
 
     def __init__(self, wrapped: IProtocolFactory, limit: int):
         super().__init__(wrapped)
@@ -139,8 +143,8 @@ class BoundedHeadersDownloadHandler(HTTP11DownloadHandler):
         limit = crawler.settings.getint("DOWNLOAD_MAXHEADERSIZE")
         if limit > 0:
             scrapy_factory = self._pool._factory
-            self._pool._factory = lambda *args: HeadBoundFactory(  # type: ignore[assignment,misc]
-                scrapy_factory(*args), limit
+            self._pool._factory = lambda *args: HeadBoundFactory(  # type: ignore[assignment]
+                cast(Any, scrapy_factory(*args)), limit
             )
 
     async def download_request(self, request: Request) -> Response:

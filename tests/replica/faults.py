@@ -1,8 +1,9 @@
 """Faults the replica injects per story code: hostile responses and broken transports.
 
 Response faults (bad status, bombs, hostile pages, bad redirects) are ordinary responses
-built once per fault. Transport faults (slow, stall, reset, short body, endless headers) cut, delay or stretch the
-response that would have been served, at the socket level, through a ``Wire``.
+built once per fault. Transport faults (slow, stall, reset, short body, endless headers)
+cut, delay or stretch the response that would have been served, at the socket level,
+through a ``Wire``.
 """
 
 from __future__ import annotations
