@@ -63,8 +63,8 @@ DOWNLOAD_HANDLERS: dict[str, str | None] = {"file": None, "data": None, "ftp": N
 DOWNLOAD_MAXSIZE = 4 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 1024 * 1024
 REDIRECT_MAX_TIMES = 5
-# Redirects are followed on the site's own host only: the spiders set
-# allowed_domains from SITE_URL, and Scrapy's OffsiteMiddleware refuses the rest.
+# Redirects, meta refresh and Refresh headers stay on SITE_URL's scheme, host
+# and port: see "The network boundary" below.
 
 # --- Components -----------------------------------------------------------
 ITEM_PIPELINES = {
@@ -103,6 +103,8 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.middlewares.robots.RobotsFirstMiddleware": 100,
 }
+RETRY_BACKOFF_BASE = 2.0
+RETRY_BACKOFF_MAX = 60.0
 # Only scheme, host and port of SITE_URL: every other target of a redirect,
 # meta refresh or Refresh header is refused and counted (archive/refused/*).
 SITE_BOUNDARY_ENABLED = True
@@ -116,8 +118,6 @@ DOWNLOAD_HANDLERS = {
     "https": "crawler.middlewares.headers.BoundedHeadersDownloadHandler",
 }
 DOWNLOAD_MAXHEADERSIZE = 64 * 1024
-RETRY_BACKOFF_BASE = 2.0
-RETRY_BACKOFF_MAX = 60.0
 
 LOG_FORMATTER = "crawler.logformatter.ArchiveLogFormatter"
 # A 1 MB "title" is not a title: such a record is rejected with its reason.
