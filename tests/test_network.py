@@ -103,13 +103,23 @@ CODE = 491000
 @pytest.mark.parametrize(
     ("kind", "way", "elsewhere", "stat", "reason"),
     [
-        ("redirect_to", "other_port", "other_port", "port", "redirect to another port ({netloc})"),
-        ("meta_refresh", "other_host", "other_host", "offsite", "meta refresh to another host"),
-        ("meta_refresh", "other_port", "other_port", "port", "meta refresh to another port"),
-        ("refresh_header", "other_host", "other_host", "offsite", "Refresh header to another"),
-        ("userinfo", "userinfo", "other_host", "userinfo", "redirect to a URL with user info"),
+        ("redirect_to", "url", "other_host", "offsite", "redirect to another host (127.0.0.2)"),
+        ("redirect_to", "url", "other_port", "port", "redirect to another port ({netloc})"),
+        ("meta_refresh", "url", "other_host", "offsite", "meta refresh to another host"),
+        ("meta_refresh", "url", "other_port", "port", "meta refresh to another port ({netloc})"),
+        ("refresh_header", "url", "other_host", "offsite", "Refresh header to another host"),
+        ("refresh_header", "url", "other_port", "port", "Refresh header to another port"),
+        ("redirect_to", "userinfo", "other_host", "userinfo", "redirect to a URL with user info"),
     ],
-    ids=["3xx-port", "meta-refresh-host", "meta-refresh-port", "refresh-header-host", "userinfo"],
+    ids=[
+        "3xx-host",
+        "3xx-port",
+        "meta-refresh-host",
+        "meta-refresh-port",
+        "refresh-header-host",
+        "refresh-header-port",
+        "userinfo",
+    ],
 )
 def test_leaving_the_site_is_refused_and_the_other_site_never_asked(
     request, replica, archive_dir, kind, way, elsewhere, stat, reason
