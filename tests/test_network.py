@@ -4,16 +4,22 @@ headers are bounded, and robots.txt answers before any story request leaves."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
+from twisted.internet.protocol import Factory
+from twisted.internet.testing import StringTransport
+from twisted.python.failure import Failure
+from twisted.web.client import Headers, HTTP11ClientProtocol
+from twisted.web.client import Request as TxRequest
 
 from crawler.ledger import State
 from crawler.middlewares.boundary import SiteBoundaryMiddleware
+from crawler.middlewares.headers import HeadBoundFactory
 from tests.crawling import crawl
 from tests.measuring import crawl_cli_peak
 from tests.replica import ReplicaSite, make_story
@@ -214,3 +220,65 @@ def test_robots_txt_allowing_some_paths_lets_exactly_those_through(replica, arch
     result = crawl("stories", replica.url, archive_dir, codes="500100-500119")
     assert sorted(r["story_code"] for r in result.records()) == list(range(500100, 500110))
     assert sum(replica.story_requests(code) for code in range(500110, 500120)) == 0
+
+
+# --- the header bound, in-process ----------------------------------------------------------
+
+
+class _Connection:
+    """Twisted's HTTP/1.1 client protocol behind HeadBoundProtocol, on a fake socket."""
+
+    def __init__(self, limit: int) -> None:
+        self.quiescent: list[object] = []
+        factory = HeadBoundFactory(_ClientFactory(self.quiescent.append), limit)
+        self.wrapper = factory.buildProtocol(None)
+        self.transport = StringTransport()
+        self.wrapper.makeConnection(self.transport)
+
+    def ask(self) -> list[Failure | object]:
+        """Send a GET; the list gets the response or the failure."""
+        outcome: list[Failure | object] = []
+        headers = Headers({b"Host": [b"site"]})
+        request = TxRequest(b"GET", b"/en/news/1", headers, None, persistent=True)
+        self.wrapper.request(request).addBoth(outcome.append)
+        return outcome
+
+
+class _ClientFactory(Factory):
+    def __init__(self, quiescent: Callable[[object], None]) -> None:
+        self.quiescent = quiescent
+
+    def buildProtocol(self, addr: object) -> HTTP11ClientProtocol:
+        return HTTP11ClientProtocol(self.quiescent)
+
+
+def _response(extra_headers: bytes = b"", body: bytes = b"ok") -> bytes:
+    head = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n%b\r\n" % (len(body), extra_headers)
+    return head + body
+
+
+def test_a_head_over_the_bound_fails_even_on_a_kept_alive_connection() -> None:
+    connection = _Connection(limit=200)
+    first = connection.ask()
+    connection.wrapper.dataReceived(_response())
+    assert first[0].code == 200 and connection.quiescent  # type: ignore[union-attr]
+    second = connection.ask()
+    connection.wrapper.dataReceived(_response(b"X-Filler: " + b"x" * 200 + b"\r\n"))
+    (failure,) = second
+    assert isinstance(failure, Failure)
+    reasons = [reason.value for reason in failure.value.reasons]
+    assert [str(reason) for reason in reasons] == [
+        "response headers over DOWNLOAD_MAXHEADERSIZE (200 bytes)"
+    ]
+    assert connection.transport.disconnecting
+
+
+def test_a_body_past_the_head_does_not_count_towards_the_bound() -> None:
+    connection = _Connection(limit=60)
+    outcome = connection.ask()
+    response = _response(body=b"x" * 1000)
+    for byte in response[:-1000]:  # the head one byte at a time: its blank line split too
+        connection.wrapper.dataReceived(bytes([byte]))
+    connection.wrapper.dataReceived(response[-1000:])
+    assert outcome[0].code == 200  # type: ignore[union-attr]
+    assert not connection.transport.disconnecting

@@ -20,11 +20,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, cast
 
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
-from scrapy.exceptions import DownloadFailedError, IgnoreRequest
+from scrapy.exceptions import IgnoreRequest
 from twisted.internet.protocol import connectionDone
 from twisted.protocols.policies import ProtocolWrapper, WrappingFactory
 from twisted.python.failure import Failure
-from twisted.web.client import ResponseFailed
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -122,10 +121,13 @@ class HeadBoundFactory(WrappingFactory[HeadBoundProtocol]):
 
 
 def headers_too_large(error: BaseException) -> HeadersTooLarge | None:
-    """The HeadersTooLarge behind a failed download, if that is what it was."""
-    cause = error.__cause__
-    if isinstance(cause, ResponseFailed):
-        for reason in cause.reasons:
+    """The HeadersTooLarge behind a failed download, if that is what it was.
+
+    Twisted wraps it in ResponseFailed (or RequestTransmissionFailed, when the
+    server talked before the request was sent), and Scrapy wraps that in turn.
+    """
+    for wrapper in (error, error.__cause__):
+        for reason in getattr(wrapper, "reasons", ()):
             if isinstance(reason.value, HeadersTooLarge):
                 return reason.value
     return None
@@ -150,7 +152,7 @@ class BoundedHeadersDownloadHandler(HTTP11DownloadHandler):
     async def download_request(self, request: Request) -> Response:
         try:
             return await super().download_request(request)
-        except DownloadFailedError as error:
+        except Exception as error:
             too_large = headers_too_large(error)
             if too_large is None:
                 raise
