@@ -80,14 +80,14 @@ TELNETCONSOLE_ENABLED = False
 # Scrapy's remote-control HTTP server would let anyone on the machine drive the run.
 REMOTE_CONTROL_ENABLED = False
 # Only http and https: file:, data:, ftp: and s3: URLs are refused outright.
-DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
+DOWNLOAD_HANDLERS: dict[str, str | None] = {"file": None, "data": None, "ftp": None, "s3": None}
 # Story pages are tens of KiB; anything this large is not a story, and the cap
 # also bounds decompressed bodies (gzip/deflate/brotli bombs).
 DOWNLOAD_MAXSIZE = 4 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 1024 * 1024
 REDIRECT_MAX_TIMES = 5
-# Redirects are followed on the site's own host only: the spiders set
-# allowed_domains from SITE_URL, and Scrapy's OffsiteMiddleware refuses the rest.
+# Redirects, meta refresh and Refresh headers stay on SITE_URL's scheme, host
+# and port: see "The network boundary" below.
 
 # --- Components -----------------------------------------------------------
 ITEM_PIPELINES = {
@@ -118,14 +118,33 @@ WARN_ON_GENERATOR_RETURN_VALUE = False
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
 
+# --- The network boundary ---------------------------------------------------
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.retry.BackoffRetryMiddleware": 550,
-    # Above RedirectMiddleware (600), so it sees a redirect before it is followed.
+    # Above RedirectMiddleware (600) and MetaRefreshMiddleware (580), so it sees
+    # a 3xx, a meta refresh or a Refresh header before either follows it.
     "crawler.middlewares.boundary.SiteBoundaryMiddleware": 650,
+    # Scrapy's RobotsTxtMiddleware lets requests leave before robots.txt is
+    # parsed; this one holds them until it is (same place, same settings).
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.middlewares.robots.RobotsFirstMiddleware": 100,
 }
 RETRY_BACKOFF_BASE = 2.0
 RETRY_BACKOFF_MAX = 60.0
+# Only scheme, host and port of SITE_URL: every other target of a redirect,
+# meta refresh or Refresh header is refused and counted (archive/refused/*).
+SITE_BOUNDARY_ENABLED = True
+# Scrapy's HTTP/1.1 handler with a bound on response headers, which
+# DOWNLOAD_MAXSIZE does not cover: a server streaming headers forever would
+# otherwise grow memory until DOWNLOAD_TIMEOUT. Over the bound, the code fails
+# with "response headers over DOWNLOAD_MAXHEADERSIZE (N bytes)". 0: no bound.
+DOWNLOAD_HANDLERS = {
+    **DOWNLOAD_HANDLERS,
+    "http": "crawler.middlewares.headers.BoundedHeadersDownloadHandler",
+    "https": "crawler.middlewares.headers.BoundedHeadersDownloadHandler",
+}
+DOWNLOAD_MAXHEADERSIZE = 64 * 1024
 
 LOG_FORMATTER = "crawler.logformatter.ArchiveLogFormatter"
 # A 1 MB "title" is not a title: such a record is rejected with its reason.

@@ -1,5 +1,5 @@
 """Guarantees 4-6: faults are retried, hostile input is refused or tamed, and
-no request leaves the site's host."""
+no request leaves the site (see also ``test_network.py``)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 
 from crawler.ledger import State
 from tests.crawling import crawl
+from tests.measuring import crawl_cli_peak
 from tests.replica import make_story
 from tests.test_crawl_stories import ledger_state, without_crawl_time
 from tests.verifying import assert_ledger_matches_archive
@@ -76,11 +77,16 @@ def test_story_that_never_arrives_ends_failed_with_its_reason(
 def test_retry_after_is_honoured(replica, archive_dir) -> None:
     replica.add_story(make_story(482000))
     replica.set_fault(482000, "429", retry_after=2, times=1)
+    # The test backoff (0.05 s base) alone would retry at once: only Retry-After waits 2 s.
     result = crawl(
         "stories", replica.url, archive_dir, settings={"RETRY_BACKOFF_MAX": 5}, codes="482000"
     )
     assert len(result.records()) == 1
-    assert result.stat("archive/retry/backoff_ms") >= 2000
+    first, second = replica.request_times("/en/news/482000")
+    assert second - first >= 2.0
+
+
+BOMB_SIZE = 200_000_000
 
 
 @pytest.mark.parametrize("kind", ["oversize", "gzip_bomb", "deflate_bomb", "brotli_bomb"])
@@ -89,24 +95,28 @@ def test_oversized_and_bomb_pages_are_refused_and_memory_stays_bounded(
 ) -> None:
     replica.add_story(make_story(483000))
     replica.add_story(make_story(483001))
-    replica.set_fault(483000, kind, size=64_000_000)
-    result = crawl("stories", replica.url, archive_dir, codes="483000-483001")
+    replica.set_fault(483000, kind, size=BOMB_SIZE)
+    result, peak = crawl_cli_peak("stories", replica.url, archive_dir, codes="483000-483001")
     assert [r["story_code"] for r in result.records()] == [483001]
     state = ledger_state(archive_dir, 483000)
     assert state.state is State.FAILED
     assert "over DOWNLOAD_MAXSIZE" in state.detail
-    assert result.stat("memusage/max") < 400 * 1024 * 1024
+    # The crawl's true peak (a 4 MiB cap leaves it near its ~90 MiB baseline) is far
+    # below the page it was sent: holding that page at all would take BOMB_SIZE bytes.
+    assert peak < BOMB_SIZE * 3 // 4
 
 
 def test_hundred_thousand_nested_tags(replica, archive_dir) -> None:
     replica.add_story(make_story(484001))
-    replica.set_fault(484000, "nested", depth=100_000)
+    story = replica.set_fault(484000, "nested", depth=100_000)
     result = crawl("stories", replica.url, archive_dir, codes="484000-484001")
-    assert 484001 in {r["story_code"] for r in result.records()}
-    state = ledger_state(archive_dir, 484000)
-    # Either a sane record (the story's own text) or a recorded reason.
-    assert state.state in (State.ARCHIVED, State.FAILED, State.NOT_FOUND)
-    assert state.state is not State.FAILED or state.detail
+    records = {r["story_code"]: without_crawl_time(r) for r in result.records()}
+    assert set(records) == {484000, 484001}
+    assert ledger_state(archive_dir, 484000).state is State.ARCHIVED
+    # The story's own text; the tags after the 100,000 open tags are past the
+    # parser's depth limit, and the record says so by counting them missing.
+    assert records[484000] == {**story.expected_record(replica.url), "tags": []}
+    assert result.stat("archive/field_missing/tags") == 1
 
 
 @pytest.mark.parametrize("variant", ["utf8_labelled_1256", "1256_labelled_utf8", "none"])
@@ -149,7 +159,7 @@ def test_redirect_to_another_host_is_refused_and_counted(replica, archive_dir) -
     state = ledger_state(archive_dir, 488000)
     assert (state.state, state.detail) == (
         State.FAILED,
-        "redirect to another host refused (example.invalid)",
+        "refused: redirect to another host (example.invalid)",
     )
 
 
@@ -165,7 +175,7 @@ def test_redirect_to_another_scheme_is_refused(replica, archive_dir, target) -> 
     state = ledger_state(archive_dir, 489000)
     assert (state.state, state.detail) == (
         State.FAILED,
-        f"redirect to a {target.split(':')[0]}: URL refused",
+        f"refused: redirect to another scheme ({target.split(':')[0]}:)",
     )
     assert result.stat("archive/refused/scheme") == 1
 

@@ -1,12 +1,14 @@
 """Faults the replica injects per story code: hostile responses and broken transports.
 
 Response faults (bad status, bombs, hostile pages, bad redirects) are ordinary responses
-built once per fault. Transport faults (slow, stall, reset, short body) cut or delay the
-response that would have been served, at the socket level, through a ``Wire``.
+built once per fault. Transport faults (slow, stall, reset, short body, endless headers)
+cut, delay or stretch the response that would have been served, at the socket level,
+through a ``Wire``.
 """
 
 from __future__ import annotations
 
+import html
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -19,7 +21,7 @@ from .render import Variant, render_message, render_page
 from .response import Response, redirect
 from .stories import Story
 
-TRANSPORT_KINDS = frozenset({"slow", "stall_body", "reset", "short_body"})
+TRANSPORT_KINDS = frozenset({"slow", "stall_body", "reset", "short_body", "endless_headers"})
 CONTENT_KINDS = frozenset(
     {"oversize", "nested", "charset", "nul_bytes", "huge_title", "offsite_link"}
 )
@@ -41,7 +43,15 @@ PARAMS: dict[str, frozenset[str]] = {
     "offsite_redirect": frozenset(),
     "scheme_redirect": frozenset({"target"}),
     "offsite_link": frozenset(),
+    "redirect_to": frozenset({"target"}),
+    "meta_refresh": frozenset({"target", "delay"}),
+    "refresh_header": frozenset({"target"}),
+    "endless_headers": frozenset({"size"}),
 }
+# Faults that send the crawler to a URL the test gives (another replica, say).
+TARGETED_KINDS = frozenset({"redirect_to", "meta_refresh", "refresh_header"})
+# endless_headers: one header line this long, again and again.
+FILLER_LINE = b"X-Filler: " + b"x" * 1014 + b"\r\n"
 DEFAULTS: dict[str, Any] = {
     "status": 503,
     "retry_after": 1,
@@ -52,6 +62,8 @@ DEFAULTS: dict[str, Any] = {
     "title_size": 1_000_000,
     "variant": "utf8_labelled_1256",
     "target": "file:///etc/passwd",
+    "refresh_delay": 0,
+    "headers_size": None,  # endless_headers: forever
 }
 SCHEME_TARGETS = ("file:///etc/passwd", "data:text/html,hi", "ftp://127.0.0.1/x", "s3://bucket/x")
 OFFSITE_HOSTS = (
@@ -118,6 +130,8 @@ def _check_choice(fault: Fault) -> None:
         raise ValueError(f"charset variant must be one of {sorted(_CHARSETS)}")
     if fault.kind == "scheme_redirect" and fault.param("target") not in SCHEME_TARGETS:
         raise ValueError(f"scheme_redirect target must be one of {SCHEME_TARGETS}")
+    if fault.kind in TARGETED_KINDS and "target" not in fault.params:
+        raise TypeError(f"fault {fault.kind!r} needs a target URL")
 
 
 def _content_story(fault: Fault, base: Story) -> Story:
@@ -214,6 +228,27 @@ def _nul_bytes(fault: Fault, base_url: str, pad_to: int | None) -> Response:
     return Response(200, page.replace(_JUNK_MARK.encode(), JUNK))
 
 
+def _redirect_to(fault: Fault, _base_url: str, _pad_to: int | None) -> Response:
+    """A 302 to any ``target`` (another port, a user-info trick...)."""
+    return redirect(302, fault.params["target"])
+
+
+def _meta_refresh(fault: Fault, _base_url: str, _pad_to: int | None) -> Response:
+    """A 200 page whose only content is a meta refresh to ``target``."""
+    content = html.escape(f"{fault.param('delay', 'refresh_delay')};url={fault.params['target']}")
+    page = (
+        f'<html><head><meta http-equiv="refresh" content="{content}"></head>'
+        "<body>Redirecting...</body></html>"
+    )
+    return Response(200, page.encode())
+
+
+def _refresh_header(fault: Fault, base_url: str, pad_to: int | None) -> Response:
+    """The story's own page, with a ``Refresh`` header to ``target``."""
+    refresh = f"0; url={fault.params['target']}"
+    return Response(200, _page(fault, base_url, pad_to, Variant()), headers=(("Refresh", refresh),))
+
+
 def _offsite_redirect(fault: Fault, _base_url: str, _pad_to: int | None) -> Response:
     return redirect(302, f"http://example.invalid/en/news/{fault.code}/moved")
 
@@ -236,6 +271,9 @@ _BUILDERS: dict[str, Callable[[Fault, str, int | None], Response]] = {
     "offsite_redirect": _offsite_redirect,
     "scheme_redirect": _scheme_redirect,
     "offsite_link": _offsite_link,
+    "redirect_to": _redirect_to,
+    "meta_refresh": _meta_refresh,
+    "refresh_header": _refresh_header,
 }
 
 
@@ -257,10 +295,14 @@ def serve_transport(fault: Fault, wire: Wire, response: Response) -> None:
 
     slow: wait ``delay`` before anything; stall_body: headers and half the body, wait
     ``delay``, then the rest; reset: headers and half the body, then RST; short_body:
-    headers (true Content-Length) and half the body, then FIN.
+    headers (true Content-Length) and half the body, then FIN; endless_headers: header
+    lines forever (or ``size`` bytes of them, then the body).
     """
     head, body = response.head(), response.body
     half = len(body) // 2
+    if fault.kind == "endless_headers":
+        _serve_endless_headers(wire, head, body, fault.param("size", "headers_size"))
+        return
     if fault.kind == "slow":
         wire.pause(fault.param("delay"))
         wire.write(head + body)
@@ -271,3 +313,17 @@ def serve_transport(fault: Fault, wire: Wire, response: Response) -> None:
         wire.write(body[half:])
         return
     wire.hang_up(reset=fault.kind == "reset")
+
+
+def _serve_endless_headers(wire: Wire, head: bytes, body: bytes, size: int | None) -> None:
+    """The head, then filler header lines: forever (until the client hangs up and a
+    write fails) when ``size`` is None, else as many whole lines as fit in ``size``
+    bytes, then the body."""
+    wire.write(head[:-2])  # the head without its blank line
+    if size is None:
+        while True:
+            wire.write(FILLER_LINE * 64)
+    lines = size // len(FILLER_LINE)
+    for start in range(0, lines, 64):
+        wire.write(FILLER_LINE * min(64, lines - start))
+    wire.write(b"\r\n" + body)

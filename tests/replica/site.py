@@ -15,6 +15,7 @@ import socketserver
 import struct
 import sys
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -166,6 +167,7 @@ class ReplicaSite:
         self.counts: Counter[str] = Counter()
         self.user_agents: Counter[str] = Counter()
         self.log: list[tuple[str, str]] = []
+        self._times: dict[str, list[float]] = {}
         self._code_counts: Counter[int] = Counter()
         self._entries: dict[int, _Entry] = {}
         self._faults: dict[int, Fault] = {}
@@ -179,12 +181,15 @@ class ReplicaSite:
 
     # --- life cycle -----------------------------------------------------------------
 
-    def start(self, port: int = 0) -> ReplicaSite:
-        """Bind 127.0.0.1 (``port`` 0: any free port) and serve from a daemon thread."""
+    def start(self, port: int = 0, host: str = "127.0.0.1") -> ReplicaSite:
+        """Bind ``host`` (a loopback address; ``port`` 0: any free port) and serve
+        from a daemon thread."""
         if self._server is not None:
             raise RuntimeError("replica site already started")
+        if not host.startswith("127."):
+            raise ValueError(f"the replica serves on loopback only, not {host!r}")
         self._forget_rendered()
-        self._server = _Server(("127.0.0.1", port), self)
+        self._server = _Server((host, port), self)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
@@ -224,10 +229,10 @@ class ReplicaSite:
 
     @property
     def url(self) -> str:
-        """``http://127.0.0.1:PORT``, without a trailing slash."""
+        """``http://127.0.0.1:PORT`` (or the host it was started on), without a trailing slash."""
         if self._server is None:
             raise RuntimeError("replica site not started")
-        return f"http://127.0.0.1:{self._server.server_port}"
+        return f"http://{self._server.server_name}:{self._server.server_port}"
 
     # --- content ----------------------------------------------------------------------
 
@@ -322,6 +327,7 @@ class ReplicaSite:
         with self._lock:
             self.counts[path] += 1
             self.log.append((method, path))
+            self._times.setdefault(path, []).append(time.monotonic())
             if code is not None:
                 self._code_counts[code] += 1
 
@@ -329,6 +335,11 @@ class ReplicaSite:
         """Requests for ``path`` (a query string is ignored)."""
         with self._lock:
             return self.counts[urlsplit(path).path]
+
+    def request_times(self, path: str) -> list[float]:
+        """When each request for ``path`` arrived (``time.monotonic()``), in order."""
+        with self._lock:
+            return list(self._times.get(urlsplit(path).path, []))
 
     def story_requests(self, code: int) -> int:
         """Requests for any path of this code, with or without a slug."""
@@ -343,6 +354,7 @@ class ReplicaSite:
         with self._lock:
             self.counts.clear()
             self.log.clear()
+            self._times.clear()
             self._code_counts.clear()
 
     # --- serving ----------------------------------------------------------------------
