@@ -32,6 +32,8 @@ from crawler.archive.repair import (
 )
 from crawler.archive.writer import ARCHIVE_GLOB
 from crawler.ledger import ArchivedLine, LedgerDamaged, SQLiteLedger
+from crawler.warc.verify import verify_warc
+from crawler.warc.writer import WARC_DIR
 
 _NO_HASH = bytes(32)
 # Below this many bytes of archive, starting worker processes costs more than
@@ -464,7 +466,13 @@ def verify_directory(directory: Path) -> Verification:
     except LedgerDamaged as exc:
         return verify(directory, None, damage=exc.why)
     try:
-        return verify(directory, ledger)
+        report = verify(directory, ledger)
+        if (directory / WARC_DIR).is_dir():
+            # Every record's digests, and every archived code's capture.
+            archived = (state.code for state in ledger.archived())
+            for problem in verify_warc(directory, archived):
+                report.add("warc", WARC_DIR, problem)
+        return report
     finally:
         ledger.close()
 
