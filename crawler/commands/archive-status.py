@@ -13,6 +13,10 @@ from crawler.health import run_check
 from crawler.help import CHECK_OPTION_HELP, keep_layout, status_epilog
 from crawler.ledger import SQLiteLedger, State
 
+# How many failed codes and recent runs the status names.
+LISTED_FAILED = 20
+RECENT_RUNS = 5
+
 
 def archive_status(directory: Path) -> dict[str, Any]:
     if not (directory / SQLiteLedger.FILENAME).exists():
@@ -26,6 +30,12 @@ def archive_status(directory: Path) -> dict[str, Any]:
         low, high = ledger.code_range()
         newest = ledger.newest_story()
         last_run = ledger.last_run()
+        runs = ledger.recent_runs(RECENT_RUNS)
+        failed = [
+            state
+            for code in ledger.codes_in_states([State.FAILED], limit=LISTED_FAILED)
+            if (state := ledger.get(code)) is not None
+        ]
     finally:
         ledger.close()
     files = sorted(directory.glob(ARCHIVE_GLOB))
@@ -40,6 +50,33 @@ def archive_status(directory: Path) -> dict[str, Any]:
         "archive_files": len(files),
         "archive_bytes": sum(path.stat().st_size for path in files),
         "last_run": last_run,
+        "failed": [
+            {"code": s.code, "reason": s.detail, "attempts": s.attempts, "since": s.updated_at}
+            for s in failed
+        ],
+        "recent_runs": [run_extraction(run) for run in runs],
+    }
+
+
+def run_extraction(summary: dict[str, Any]) -> dict[str, Any]:
+    """What one run's summary says about extraction: records per layout, pages
+    not understood, and each watched field's coverage.
+
+    >>> run_extraction({"run_id": "r", "exit_status": 8, "layouts": {"iransamaneh": 3},
+    ...     "records_extracted": 4, "field_missing": {"lead": 1},
+    ...     "counts": {"unrecognized": 2}})["coverage"]
+    {'lead': 0.75}
+    """
+    records = summary.get("records_extracted") or 0
+    missing = summary.get("field_missing") or {}
+    return {
+        "run_id": summary.get("run_id"),
+        "exit_status": summary.get("exit_status"),
+        "layouts": summary.get("layouts") or {},
+        "unrecognized": (summary.get("counts") or {}).get("unrecognized", 0),
+        "coverage": {
+            name: round(1 - n / records, 3) for name, n in sorted(missing.items()) if records
+        },
     }
 
 
@@ -48,12 +85,18 @@ def format_status(status: dict[str, Any]) -> str:
     >>> print(format_status({"archive_dir": "archive", "codes": 3,
     ...     "states": {"archived": 2, "not_found": 1}, "code_range": [5, 9],
     ...     "newest_story": {"story_code": 9, "published_at": "2024-01-14T09:41:00+03:30"},
-    ...     "archive_files": 1, "archive_bytes": 2048, "last_run": None}))
+    ...     "archive_files": 1, "archive_bytes": 2048, "last_run": None,
+    ...     "failed": [{"code": 7, "reason": "HTTP 500", "attempts": 2, "since": "x"}],
+    ...     "recent_runs": [{"run_id": "r1", "exit_status": 8, "unrecognized": 1,
+    ...                      "layouts": {"iransamaneh": 2}, "coverage": {"lead": 0.5}}]}))
     Archive archive: 3 codes, 5-9
       archived 2, not_found 1
       newest story 9, published 2024-01-14T09:41:00+03:30
       1 archive file(s), 2.0 KiB
       no run recorded yet
+      failed codes (first 1): 7 HTTP 500 (2 attempts)
+      recent runs, records per layout:
+        r1 exit 8: iransamaneh 2; unrecognized 1; fields missing: lead 50%
     """
     code_range = "{}-{}".format(*status["code_range"]) if status["code_range"] else "none"
     states = ", ".join(f"{state} {n}" for state, n in status["states"].items() if n) or "empty"
@@ -71,11 +114,27 @@ def format_status(status: dict[str, Any]) -> str:
     if run:
         lines.append(
             f"  last run {run['run_id']} ({run['spider']}), finished {run['finished_at']}: "
-            f"exit {run['exit_status']} ({run['exit_meaning']}), "
-            f"{run['new_records']} new record(s)"
+            f"exit {run.get('exit_status')} ({run.get('exit_meaning')}), "
+            f"{run.get('new_records', 0)} new record(s)"
         )
     else:
         lines.append("  no run recorded yet")
+    if status["failed"]:
+        lines.append(f"  failed codes (first {len(status['failed'])}):")
+        lines[-1] += " " + "; ".join(
+            f"{f['code']} {f['reason']} ({f['attempts']} attempts)" for f in status["failed"]
+        )
+    if status["recent_runs"]:
+        lines.append("  recent runs, records per layout:")
+        for run in status["recent_runs"]:
+            layouts = ", ".join(f"{name} {n}" for name, n in sorted(run["layouts"].items()))
+            parts = [layouts or "no record"]
+            if run["unrecognized"]:
+                parts.append(f"unrecognized {run['unrecognized']}")
+            gaps = [f"{name} {1 - share:.0%}" for name, share in run["coverage"].items()]
+            if gaps:
+                parts.append("fields missing: " + ", ".join(gaps))
+            lines.append(f"    {run['run_id']} exit {run['exit_status']}: {'; '.join(parts)}")
     return "\n".join(lines)
 
 

@@ -480,6 +480,13 @@ class SQLiteLedger:
             )
 
     @_guarded
+    @_guarded
+    def recent_runs(self, count: int) -> list[dict[str, Any]]:
+        """The ``count`` runs recorded last, newest first (insertion order,
+        as :meth:`last_run`)."""
+        rows = self._db.execute("SELECT summary FROM runs ORDER BY rowid DESC LIMIT ?", (count,))
+        return [json.loads(summary) for (summary,) in rows]
+
     def last_run(self) -> dict[str, Any] | None:
         # Insertion order, not started_at: a clock that was once ahead must not
         # keep an old run "last" for ever.

@@ -1,0 +1,120 @@
+"""A site that changes under the crawler: real crawls of the replica serving
+templates no layout knows, block pages, and the Persian edition."""
+
+from __future__ import annotations
+
+import json
+
+from crawler.ledger import State
+from tests.crawling import crawl, scrapy_command
+from tests.layouts import STORY_LAYOUTS_WITH_REDESIGN
+from tests.replica import make_story
+from tests.test_crawl_stories import ledger_state, without_crawl_time
+from tests.verifying import assert_ledger_matches_archive
+
+CODES = range(760000, 760010)
+
+
+def test_a_redesigned_site_exits_8_and_is_archived_once_its_layout_is_added(
+    replica, archive_dir
+) -> None:
+    known = [make_story(c) for c in CODES[:4]]
+    redesigned = [make_story(c, layout="redesigned") for c in CODES[4:]]
+    replica.add_stories([*known, *redesigned])
+    spec = f"{CODES[0]}-{CODES[-1]}"
+    first = crawl("stories", replica.url, archive_dir, codes=spec)
+    assert first.exit_status == 8
+    summary = first.summary()
+    assert summary["counts"]["not_found"] == 0
+    assert summary["counts"]["unrecognized"] == len(redesigned)
+    assert summary["layout_changed"] == [f"{len(redesigned)} page(s) unrecognized"]
+    samples = summary["samples"]["unrecognized"]
+    assert len(samples) == 5 and set(samples) <= {s.code for s in redesigned}
+    assert sorted(r["story_code"] for r in first.records()) == [s.code for s in known]
+    state = ledger_state(archive_dir, redesigned[0].code)
+    assert state.state is State.UNRECOGNIZED
+    assert "missing slots" in state.detail
+
+    # The next run asks every unrecognized code again, and only those.
+    replica.reset_counts()
+    second = crawl("stories", replica.url, archive_dir, codes=spec)
+    assert second.exit_status == 8
+    assert [replica.story_requests(s.code) for s in redesigned] == [1] * len(redesigned)
+    assert [replica.story_requests(s.code) for s in known] == [0] * len(known)
+
+    # The operator adds a page object for the new template: archived, exit 0.
+    third = crawl(
+        "stories",
+        replica.url,
+        archive_dir,
+        settings={"STORY_LAYOUTS": STORY_LAYOUTS_WITH_REDESIGN},
+        codes=spec,
+    )
+    assert third.exit_status == 0
+    records = {r["story_code"]: without_crawl_time(r) for r in third.records()}
+    for story in redesigned:
+        assert records[story.code] == story.expected_record(replica.url)
+    assert third.stat("archive/layout/redesigned") == len(redesigned)
+    assert_ledger_matches_archive(archive_dir)
+
+
+def test_a_page_only_the_generic_layer_reads_is_archived_and_exits_8(replica, archive_dir) -> None:
+    story = replica.add_story(make_story(761000, layout="redesigned-meta"))
+    result = crawl("stories", replica.url, archive_dir, codes="761000")
+    assert result.exit_status == 8
+    (record,) = result.records()
+    assert record["layout"] == "generic"
+    assert record["content_sha256"] == story.expected_record(replica.url)["content_sha256"]
+    assert result.summary()["samples"]["generic"] == [761000]
+
+
+def test_block_pages_are_blocked_and_a_run_of_only_them_exits_4(replica, archive_dir) -> None:
+    for code, kind in zip(
+        range(762000, 762003), ("challenge", "maintenance", "empty"), strict=True
+    ):
+        replica.set_blocked(code, kind)
+    result = crawl("stories", replica.url, archive_dir, codes="762000-762002")
+    assert result.exit_status == 4
+    details = [ledger_state(archive_dir, c).detail for c in range(762000, 762003)]
+    assert details == ["challenge", "maintenance", "empty"]
+    assert {ledger_state(archive_dir, c).state for c in range(762000, 762003)} == {State.BLOCKED}
+    # Asked again by the next run.
+    replica.add_stories(make_story(c) for c in range(762000, 762003))
+    again = crawl("stories", replica.url, archive_dir, codes="762000-762002")
+    assert again.exit_status == 0
+    assert len(again.records()) == 3
+
+
+def test_the_persian_edition_is_archived_with_its_own_urls_and_language(
+    replica, archive_dir
+) -> None:
+    stories = [
+        make_story(763000, language="fa"),
+        make_story(763001, language="fa", layout="iransamaneh"),
+        make_story(763002, language="fa", layout="newsstudio-current"),
+    ]
+    replica.add_stories(stories)
+    result = crawl(
+        "stories", replica.url, archive_dir, settings={"SITE_LANGUAGE": "fa"}, codes="763000-763002"
+    )
+    assert result.exit_status == 0, result.summary()
+    records = {r["story_code"]: without_crawl_time(r) for r in result.records()}
+    for story in stories:
+        assert records[story.code] == story.expected_record(replica.url)
+        assert records[story.code]["language"] == "fa"
+    assert replica.count("/fa/news/763000") == 1
+
+
+def test_archive_status_shows_layouts_and_failed_codes(replica, archive_dir) -> None:
+    replica.add_stories([make_story(764000), make_story(764001, layout="redesigned")])
+    replica.set_fault(764002, "status", status=500, times=100)
+    crawl("stories", replica.url, archive_dir, codes="764000-764002")
+    shown = scrapy_command("archive-status", "--dir", str(archive_dir))
+    assert shown.returncode == 0, shown.stderr
+    assert "764002" in shown.stdout and "HTTP 500" in shown.stdout
+    assert "newsstudio-classic" in shown.stdout or "iransamaneh" in shown.stdout
+    status = json.loads(
+        scrapy_command("archive-status", "--dir", str(archive_dir), "--json").stdout
+    )
+    assert status["failed"][0]["code"] == 764002
+    assert status["recent_runs"][0]["unrecognized"] == 1
