@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from crawler.archive.read import compacting_name, connect
-from crawler.archive.writer import ARCHIVE_GLOB
+from crawler.archive.writer import ARCHIVE_GLOB, fsync_directory
 from crawler.ledger import SQLiteLedger
 from crawler.ledger.sqlite import header_damaged
 
@@ -141,14 +141,6 @@ def plan(directory: Path, committed: dict[str, int]) -> tuple[list[MonthPlan], l
     return plans, skipped
 
 
-def _fsync_directory(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def write_month(directory: Path, month: MonthPlan) -> Path:
     """State 1: the new file, complete and on disk, under its temporary name."""
     temporary = directory / compacting_name(month.target)
@@ -164,7 +156,7 @@ def write_month(directory: Path, month: MonthPlan) -> Path:
                     left -= len(chunk)
         out.flush()
         os.fsync(out.fileno())
-    _fsync_directory(directory)
+    fsync_directory(directory)
     return temporary
 
 
@@ -219,7 +211,7 @@ def put_in_place(directory: Path, target: str) -> None:
     temporary = directory / compacting_name(target)
     if temporary.exists():
         temporary.replace(directory / target)
-        _fsync_directory(directory)
+        fsync_directory(directory)
 
 
 def remove_sources(directory: Path, target: str, sources: list[str]) -> None:
@@ -227,7 +219,7 @@ def remove_sources(directory: Path, target: str, sources: list[str]) -> None:
     for name in sources:
         if name != target:
             (directory / name).unlink(missing_ok=True)
-    _fsync_directory(directory)
+    fsync_directory(directory)
 
 
 def finish_month(directory: Path, db: sqlite3.Connection, target: str, sources: list[str]) -> None:

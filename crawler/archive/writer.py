@@ -40,6 +40,36 @@ def fsync_directory(directory: Path) -> None:
         os.close(fd)
 
 
+class DurableAppend:
+    """An append-only file whose writes reach the disk (fsync) at most every
+    ``fsync_interval`` seconds, and on :meth:`sync` and :meth:`close`: what
+    the JSON Lines writer and the WARC writer share."""
+
+    fsync_interval: float
+    _fd: int | None = None
+    _last_sync = 0.0
+    _dirty = False
+
+    def _maybe_sync(self) -> None:
+        if time.monotonic() - self._last_sync >= self.fsync_interval:
+            self.sync()
+
+    def sync(self) -> None:
+        if self._fd is not None and self._dirty:
+            os.fsync(self._fd)
+            self._dirty = False
+        self._last_sync = time.monotonic()
+
+    def close(self) -> None:
+        if self._fd is None:
+            return
+        try:
+            self.sync()
+        finally:
+            os.close(self._fd)
+            self._fd = None
+
+
 class LineSerializer:
     """Records to archive lines (UTF-8, no ``\\u`` escapes, ``\\n``-ended),
     through one JsonLinesItemExporter writing into a reused buffer."""
@@ -61,17 +91,14 @@ class LineSerializer:
         return self._buffer.getvalue()
 
 
-class ArchiveWriter:
+class ArchiveWriter(DurableAppend):
     """Appends to ``directory/stories-{run_id}.jsonl``, created on the first
     record so a run that archives nothing leaves no empty file behind."""
 
     def __init__(self, directory: Path, run_id: str, fsync_interval: float = 1.0):
         self.path = directory / archive_file_name(run_id)
         self.fsync_interval = fsync_interval
-        self._fd: int | None = None
         self._size = 0
-        self._last_sync = 0.0
-        self._dirty = False
         self._serialize = LineSerializer()
 
     @property
@@ -103,22 +130,3 @@ class ArchiveWriter:
         self._last_sync = time.monotonic()
         # The new file's directory entry must survive a reboot too.
         fsync_directory(self.path.parent)
-
-    def _maybe_sync(self) -> None:
-        if time.monotonic() - self._last_sync >= self.fsync_interval:
-            self.sync()
-
-    def sync(self) -> None:
-        if self._fd is not None and self._dirty:
-            os.fsync(self._fd)
-            self._dirty = False
-        self._last_sync = time.monotonic()
-
-    def close(self) -> None:
-        if self._fd is None:
-            return
-        try:
-            self.sync()
-        finally:
-            os.close(self._fd)
-            self._fd = None

@@ -21,6 +21,7 @@ from warcio.recordloader import ArcWarcRecord
 from warcio.warcwriter import WARCWriter
 
 from crawler import __version__
+from crawler.archive.writer import DurableAppend, fsync_directory
 from crawler.warc.records import BUILDER, WARC_VERSION
 
 WARC_DIR = "warc"
@@ -73,7 +74,7 @@ class Written:
         return self.spans[-1][1]
 
 
-class WarcFileWriter:
+class WarcFileWriter(DurableAppend):
     """``directory/story-archive-{run_id}-{n}.warc.gz``, each file starting with
     a ``warcinfo`` record, created on the first capture."""
 
@@ -101,10 +102,7 @@ class WarcFileWriter:
         }
         self.sequence = -1
         self.path: Path | None = None
-        self._fd: int | None = None
         self._size = 0
-        self._last_sync = 0.0
-        self._dirty = False
 
     @property
     def name(self) -> str | None:
@@ -133,8 +131,7 @@ class WarcFileWriter:
             offset += len(member)
         self._size = offset
         self._dirty = True
-        if time.monotonic() - self._last_sync >= self.fsync_interval:
-            self.sync()
+        self._maybe_sync()
         return Written(self.path.name, spans)
 
     def _write_all(self, data: bytes, offset: int) -> None:
@@ -156,28 +153,9 @@ class WarcFileWriter:
         self._size = os.fstat(self._fd).st_size
         self._last_sync = time.monotonic()
         # The new file's directory entry must survive a reboot too.
-        dir_fd = os.open(self.directory, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        fsync_directory(self.directory)
         warcinfo = BUILDER.create_warcinfo_record(self.path.name, self.info)
         member = serialize(warcinfo, self.level)
         self._write_all(member, self._size)
         self._size += len(member)
         self._dirty = True
-
-    def sync(self) -> None:
-        if self._fd is not None and self._dirty:
-            os.fsync(self._fd)
-            self._dirty = False
-        self._last_sync = time.monotonic()
-
-    def close(self) -> None:
-        if self._fd is None:
-            return
-        try:
-            self.sync()
-        finally:
-            os.close(self._fd)
-            self._fd = None
