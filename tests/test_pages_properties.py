@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import datetime
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from scrapy.http import HtmlResponse
 
@@ -55,7 +55,6 @@ def test_rendered_story_extracts_to_its_record(
     assert item is not None
     record = asdict(item)
     # The title is never repeated in the body: a paragraph equal to it is dropped.
-    if expected["body"] and any(p == expected["title"] for p in expected["body"].split("\n\n")):
-        return
+    assume(not any(p == expected["title"] for p in (expected["body"] or "").split("\n\n")))
     for field, value in expected.items():
         assert record[field] == value, field
