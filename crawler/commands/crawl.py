@@ -20,12 +20,12 @@ from twisted.python.failure import Failure
 
 from crawler.errors import ExitCode, RunError
 from crawler.extensions.run import ArchiveRun
-from crawler.help import crawl_description, crawl_epilog, keep_layout  # cron branch
-from crawler.logs import prepare_logging  # cron branch
+from crawler.help import crawl_description, crawl_epilog, keep_layout
+from crawler.logs import prepare_logging
 
 
 class Command(ScrapyCrawl):
-    # cron branch: help that lists arguments, settings, exit statuses; quiet logs
+    # Help that lists arguments, settings, exit statuses; quiet logs
     def long_desc(self) -> str:
         return crawl_description()
 

@@ -271,10 +271,6 @@ class ArchiveRun:
             begin_run(self, self.crawler.settings.get("SITE_URL"))
         except (OSError, sqlite3.Error) as exc:
             self._storage_failed(f"cannot write the run file: {exc}")
-        try:  # cron branch: start line, runs/<id>.json "running", dead runs marked killed
-            begin_run(self, self.crawler.settings.get("SITE_URL"))
-        except (OSError, sqlite3.Error) as exc:
-            self._storage_failed(f"cannot write the run file: {exc}")
         self._watch_shutdown_signals()
 
     def _watch_shutdown_signals(self) -> None:
