@@ -48,6 +48,10 @@ CHECK_EXIT_STATUSES: dict[int, str] = {
 SETTINGS_HELP: dict[str, str] = {
     "ARCHIVE_DIR": "where the archive, its ledger and runs/ live",
     "SITE_URL": "the site (or a mirror of it)",
+    "SITE_LANGUAGE": "the edition: stories at {SITE_URL}/{SITE_LANGUAGE}/news/{code}",
+    "STORY_LAYOUTS": "the page objects the extractor tries, in order (import paths)",
+    "ARCHIVE_MAX_TITLE_LENGTH": "a longer title is refused (its code is failed)",
+    "FEED_EXPORT_FIELDS": "the fields exported, in order (default: all of the record's)",
     "ARCHIVE_FAILED_MAX_RATIO": "share of failed codes above which a run exits 3",
     "ARCHIVE_NOT_FOUND_RECHECK_DAYS": "days before a not_found code is asked again",
     "ARCHIVE_PROGRESS_INTERVAL": "seconds between progress lines",

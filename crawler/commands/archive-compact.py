@@ -21,6 +21,7 @@ from crawler.archive.compact import compact
 from crawler.archive.lock import LockHeld, RunLock
 from crawler.archive.repair import repair
 from crawler.errors import ExitCode
+from crawler.help import command_help, keep_layout
 from crawler.ledger import SQLiteLedger
 
 
@@ -31,15 +32,29 @@ class Command(ArchiveCommand):
     def short_desc(self) -> str:
         return "Merge the files of finished runs into one file per month"
 
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        keep_layout(
+            parser,
+            command_help(
+                settings=["ARCHIVE_DIR"],
+                exit_statuses={
+                    0: "done, or nothing to do",
+                    1: "some files disagree with the ledger and were left alone"
+                    " (run archive-verify)",
+                    2: "no archive in the directory",
+                    6: "another run holds the archive lock",
+                    7: "a file or the ledger cannot be read or written",
+                },
+            ),
+        )
+
     def long_desc(self) -> str:
         return (
             "Merge the stories-<run>.jsonl files of finished runs into one "
             "stories-YYYY-MM.jsonl per month (the month each run started in, UTC), and "
             "move the ledger's offsets with them. Takes the archive lock and can be "
-            "killed at any moment without losing or doubling a record. "
-            "Exit status: 0 done or nothing to do, 1 some files disagree with the ledger "
-            "and were left alone (run scrapy archive-verify), 6 another run holds the "
-            "lock, 7 the archive could not be written."
+            "killed at any moment without losing or doubling a record."
         )
 
     def command_name(self) -> str:

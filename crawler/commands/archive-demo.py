@@ -23,6 +23,7 @@ from scrapy.settings import SETTINGS_PRIORITIES
 from crawler.archive.command import ArchiveCommand
 from crawler.extensions.run import ArchiveRun
 from crawler.extensions.summary import human_summary
+from crawler.help import command_help, keep_layout
 from crawler.ledger import SQLiteLedger
 
 # The replica lives in the source tree's tests today; see the module docstring.
@@ -65,14 +66,28 @@ class Command(ArchiveCommand):
     def short_desc(self) -> str:
         return "Archive a few dozen stories from a built-in replica of the site (offline)"
 
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        keep_layout(
+            parser,
+            command_help(
+                settings=["ARCHIVE_DIR"],
+                exit_statuses={
+                    0: "the demo run did what it was asked",
+                    1: "the demo could not run (the built-in replica is missing from"
+                    " an installed copy)",
+                    2: "bad arguments",
+                },
+            ),
+        )
+
     def long_desc(self) -> str:
         return (
             "Start a replica of the site on 127.0.0.1, archive "
             f"{STORIES + 2} codes from it ({STORIES} stories of both page families, one not "
             "found, one redirect) into DIR (default demo-archive), then print the run's "
             "summary and archive-status and write DIR/report.html. Nothing leaves the "
-            "machine. Exit status: the run's (0: it did what it was asked), 1 the demo "
-            "cannot start."
+            "machine."
         )
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:

@@ -25,6 +25,7 @@ from crawler.archive.command import ArchiveCommand
 from crawler.archive.read import ArchiveReader, RecordMissing
 from crawler.archive.writer import RECORD_FIELDS
 from crawler.codes import CodeSet, CodeSpecError, parse_codes
+from crawler.help import command_help, keep_layout
 
 
 def parse_day(text: str, option: str) -> str:
@@ -77,14 +78,23 @@ class Command(ArchiveCommand):
             "with --all-revisions) through Scrapy's feed exporters; the format comes from "
             "FILE's extension or a :FORMAT suffix, as with scrapy crawl -o. Dates are the "
             "story's own (Tehran) publication dates, both ends included. FILE is replaced "
-            "only once the export is complete; '-' writes to standard output. "
-            "Exit status: 0 written (also when nothing matched), 1 the export could not be "
-            "written or the ledger points at a line the files lack (run archive-verify), "
-            "2 bad arguments."
+            "only once the export is complete; '-' writes to standard output."
         )
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
+        keep_layout(
+            parser,
+            command_help(
+                settings=["ARCHIVE_DIR", "FEED_EXPORT_FIELDS"],
+                exit_statuses={
+                    0: "written (also when nothing matched: an empty export)",
+                    1: "the export could not be written",
+                    2: "bad arguments, or no archive in the directory",
+                    7: "the ledger is damaged or a file cannot be read",
+                },
+            ),
+        )
         parser.add_argument("--since", metavar="DATE", help="published on or after (YYYY-MM-DD)")
         parser.add_argument("--until", metavar="DATE", help="published on or before (YYYY-MM-DD)")
         parser.add_argument("--codes", metavar="SPEC", help="codes and ranges: 5,10-20")

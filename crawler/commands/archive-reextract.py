@@ -19,6 +19,7 @@ from crawler.archive.lock import LockHeld, RunLock
 from crawler.codes import CodeSpecError, parse_codes
 from crawler.errors import ExitCode
 from crawler.extensions.run import new_run_id
+from crawler.help import command_help, keep_layout
 from crawler.pages.layouts import load_layouts
 from crawler.warc.reader import warc_files
 from crawler.warc.reextract import Reextraction
@@ -30,6 +31,23 @@ class Command(ArchiveCommand):
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
+        keep_layout(
+            parser,
+            command_help(
+                settings=[
+                    "ARCHIVE_DIR",
+                    "SITE_LANGUAGE",
+                    "STORY_LAYOUTS",
+                    "ARCHIVE_MAX_TITLE_LENGTH",
+                ],
+                exit_statuses={
+                    0: "done (the counts say what was written)",
+                    2: "bad arguments, or no WARC capture in the directory",
+                    6: "another run holds the archive lock",
+                    7: "the ledger is damaged or a file cannot be read",
+                },
+            ),
+        )
         parser.add_argument(
             "--codes", metavar="SPEC", help="only these codes (e.g. 406025,406030-406040)"
         )

@@ -17,6 +17,7 @@ from scrapy.exceptions import UsageError
 
 from crawler.archive.command import ArchiveCommand
 from crawler.clean.dates import utc_now_iso
+from crawler.help import command_help, keep_layout
 
 INSTALL_HINT = "pip install 'story-archive[report]' (from a clone: pip install -e '.[report]')"
 
@@ -33,13 +34,23 @@ class Command(ArchiveCommand):
             "Write one HTML file (plotly charts, plotly.js inlined: it opens offline) "
             "showing the coverage of the code space per state, stories per day and per "
             "source, field coverage per page layout over recent runs, and the run history "
-            f"with exit statuses. Needs plotly: {INSTALL_HINT}. "
-            "Exit status: 0 written, 1 not written (plotly missing, or the file could not "
-            "be written), 2 bad arguments."
+            f"with exit statuses. Needs plotly: {INSTALL_HINT}."
         )
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
+        keep_layout(
+            parser,
+            command_help(
+                settings=["ARCHIVE_DIR"],
+                exit_statuses={
+                    0: "written",
+                    1: "not written (plotly missing: pip install -e '.[report]';"
+                    " or the file could not be written)",
+                    2: "bad arguments, or no archive in the directory",
+                },
+            ),
+        )
         parser.add_argument("-o", "--output", metavar="FILE", help="the HTML file to write")
         parser.add_argument(
             "--days",

@@ -16,6 +16,7 @@ from scrapy.exceptions import UsageError
 
 from crawler.archive.command import ArchiveCommand
 from crawler.archive.read import ArchiveReader, RecordMissing
+from crawler.help import command_help, keep_layout
 
 _HEADER_FIELDS = (
     ("published", "published_at"),
@@ -87,12 +88,24 @@ class Command(ArchiveCommand):
         return (
             "Print the current revision of a story, found through the ledger's offsets "
             "(one seek, however large the archive). --all-revisions prints every revision, "
-            "oldest first; --json prints the archive's own JSON lines. "
-            "Exit status: 0 shown, 1 the story is not archived, 2 bad arguments."
+            "oldest first; --json prints the archive's own JSON lines."
         )
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
+        keep_layout(
+            parser,
+            command_help(
+                settings=["ARCHIVE_DIR"],
+                exit_statuses={
+                    0: "shown",
+                    1: "the story is not archived (the line says what the ledger"
+                    " knows), or its line is missing",
+                    2: "bad arguments, or no archive in the directory",
+                    7: "the ledger is damaged or a file cannot be read",
+                },
+            ),
+        )
         parser.add_argument(
             "--all-revisions", action="store_true", help="every revision, oldest first"
         )

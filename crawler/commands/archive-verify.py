@@ -9,15 +9,7 @@ from crawler.archive.command import ArchiveCommand
 from crawler.archive.compact import finish_interrupted
 from crawler.archive.lock import RunLock
 from crawler.archive.verify import repair_archive, verify_directory
-
-EXIT_STATUSES = """\
-Exit status:
-  0  clean (after the repair, with --repair)
-  1  problems remain (each printed on its own line); a damaged ledger is one:
-     --repair moves it aside and rebuilds it from the archive files
-  2  no archive in the directory
-  6  another run holds the archive lock; nothing was touched
-  7  a file or the ledger cannot be read or written"""
+from crawler.help import keep_layout, verify_epilog
 
 
 class Command(ArchiveCommand):
@@ -36,7 +28,7 @@ class Command(ArchiveCommand):
             "--repair moves bad and repeated lines to torn/ (nothing is deleted; each file is"
             " replaced only by a durable repaired copy), moves a damaged ledger aside and"
             " rebuilds it from the files, and forgets codes whose lines are gone so the next"
-            " run fetches them.\n\n" + EXIT_STATUSES
+            " run fetches them."
         )
 
     def command_name(self) -> str:
@@ -44,6 +36,7 @@ class Command(ArchiveCommand):
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
+        keep_layout(parser, verify_epilog())
         parser.add_argument(
             "--repair", action="store_true", help="fix what can be fixed from the archive itself"
         )
