@@ -14,6 +14,7 @@ from crawler.errors import BadArguments
 
 class StoriesSpider(CodeSpider):
     name = "stories"
+    arguments = ("codes", "codes_file", "refresh")  # -a NAME=VALUE; others are refused
 
     def __init__(
         self, *args: Any, codes: str | None = None, codes_file: str | None = None, **kwargs: Any

@@ -2,8 +2,8 @@
 
 Scrapy's own command exits 0 for almost every failure; this one exits with the
 status the run decided (see ``crawler.errors.ExitCode``), and turns errors that
-stop a run before it starts (bad arguments, a held lock) into one line and
-their own status instead of a traceback.
+stop a run before it starts (bad arguments or settings, an unknown option or
+spider, a held lock) into one line and their own status instead of a traceback.
 """
 
 from __future__ import annotations
@@ -13,19 +13,50 @@ import asyncio
 import sys
 from typing import Any
 
+from scrapy import Spider
 from scrapy.commands.crawl import Command as ScrapyCrawl
-from scrapy.exceptions import UsageError
+from scrapy.settings import BaseSettings
+from scrapy.spiderloader import get_spider_loader
+from scrapy.utils.project import get_project_settings
 from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
-from crawler.errors import ExitCode, RunError
+from crawler.checks import (
+    check_command_line,
+    check_settings,
+    check_spider_arguments,
+    did_you_mean,
+    refuse,
+)
+from crawler.errors import BadArguments, ExitCode, RunError
 from crawler.extensions.run import ArchiveRun
 
 
 class Command(ScrapyCrawl):
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)
+        # Everything here runs before Scrapy builds its crawler process, so a
+        # refusal is one line, with no start-up log before it, and nothing
+        # is requested or written.
+        try:
+            # Scrapy parses the command line leniently: a mistyped option would
+            # otherwise reach run() as a second spider name, or be ignored.
+            check_command_line("crawl", args, positional=1)
+            if not args:
+                raise BadArguments("give the spider to run: scrapy crawl <spider>")
+            assert self.settings is not None
+            spidercls = _spider_class(self.settings, args[0])
+            check_spider_arguments(args[0], getattr(spidercls, "arguments", None), opts.spargs)
+            # The settings the crawler will get (Crawler does the same), checked
+            # before any component reads them: a bad value would otherwise stop
+            # start-up half-way, with exit status 1 and no message.
+            settings = self.settings.copy()
+            spidercls.update_settings(settings)
+            check_settings(settings, get_project_settings())
+        except BadArguments as exc:
+            refuse("crawl", str(exc))
+
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        if len(args) != 1:
-            raise UsageError("give exactly one spider: scrapy crawl <spider>")
         assert self.crawler_process
         crawler = self.crawler_process.create_crawler(args[0])
         startup_errors: list[BaseException] = []
@@ -52,6 +83,16 @@ class Command(ScrapyCrawl):
         # a second SIGTERM stops the reactor before that, and the run is
         # finalized here instead.
         self.exitcode = int(run.finalize("shutdown"))
+
+
+def _spider_class(settings: BaseSettings, name: str) -> type[Spider]:
+    spiders = get_spider_loader(settings)
+    if name not in spiders.list():
+        raise BadArguments(
+            f"no spider {name!r}{did_you_mean(name, spiders.list())}; "
+            f"spiders: {', '.join(sorted(spiders.list()))}"
+        )
+    return spiders.load(name)
 
 
 def _on_failure(started: Any, remember: Any) -> None:

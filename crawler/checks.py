@@ -1,0 +1,510 @@
+"""Settings and arguments checked before a run starts.
+
+A value Scrapy or a component would choke on half-way through start-up (a
+``ValueError`` deep in ``from_crawler``, an import error for a mistyped
+component) is caught here instead, and stops the run before any request with
+one line that names the setting or argument, and exit status 2.
+
+Every checked setting is in ``CHECKED_SETTINGS`` (setting -> parser); a parser
+takes the raw value, returns it parsed and raises ``ValueError`` with the reason.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import json
+import logging
+import re
+import sys
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, NoReturn
+
+from scrapy.settings import BaseSettings
+from scrapy.utils.misc import load_object
+
+from crawler.errors import BadArguments, ExitCode
+from crawler.items import StoryItem
+
+Parser = Callable[[Any], Any]
+
+
+def number(value: Any) -> float:
+    """A real number, as ``settings.getfloat`` reads it.
+
+    >>> number("0.25")
+    0.25
+    >>> number("abc")
+    Traceback (most recent call last):
+    ...
+    ValueError: 'abc' is not a number
+    """
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a number")
+    try:
+        parsed = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{value!r} is not a number") from None
+    if parsed != parsed:  # NaN compares false with every bound below
+        raise ValueError(f"{value!r} is not a number")
+    return parsed
+
+
+def integer(value: Any) -> int:
+    """A whole number, as ``settings.getint`` reads it.
+
+    >>> integer("-2")
+    -2
+    >>> integer("2.5")
+    Traceback (most recent call last):
+    ...
+    ValueError: '2.5' is not a whole number
+    """
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a whole number")
+    try:
+        return int(value)
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(f"{value!r} is not a whole number") from None
+
+
+def count(value: Any) -> int:
+    """A whole number of things: 0 or more.
+
+    >>> count("10")
+    10
+    >>> count("-1")
+    Traceback (most recent call last):
+    ...
+    ValueError: '-1' is negative
+    """
+    parsed = integer(value)
+    if parsed < 0:
+        raise ValueError(f"{value!r} is negative")
+    return parsed
+
+
+def positive_count(value: Any) -> int:
+    """A whole number of at least 1.
+
+    >>> positive_count(0)
+    Traceback (most recent call last):
+    ...
+    ValueError: 0 is below 1
+    """
+    parsed = integer(value)
+    if parsed < 1:
+        raise ValueError(f"{value!r} is below 1")
+    return parsed
+
+
+def duration(value: Any) -> float:
+    """Seconds (or days, for ``..._DAYS``): 0 or more.
+
+    >>> duration("1.5")
+    1.5
+    >>> duration(-0.5)
+    Traceback (most recent call last):
+    ...
+    ValueError: -0.5 is negative
+    """
+    parsed = number(value)
+    if parsed < 0:
+        raise ValueError(f"{value!r} is negative")
+    return parsed
+
+
+def positive_number(value: Any) -> float:
+    """A number above 0.
+
+    >>> positive_number("0")
+    Traceback (most recent call last):
+    ...
+    ValueError: '0' is not above 0
+    """
+    parsed = number(value)
+    if parsed <= 0:
+        raise ValueError(f"{value!r} is not above 0")
+    return parsed
+
+
+def ratio(value: Any) -> float:
+    """A share between 0 and 1, both included.
+
+    >>> ratio("0.5")
+    0.5
+    >>> ratio("1.5")
+    Traceback (most recent call last):
+    ...
+    ValueError: '1.5' is not a ratio between 0 and 1
+    """
+    parsed = number(value)
+    if not 0 <= parsed <= 1:
+        raise ValueError(f"{value!r} is not a ratio between 0 and 1")
+    return parsed
+
+
+def boolean(value: Any) -> bool:
+    """What ``settings.getbool`` accepts: 0/1, True/False, true/false.
+
+    >>> boolean("true"), boolean(0)
+    (True, False)
+    >>> boolean("yes")
+    Traceback (most recent call last):
+    ...
+    ValueError: 'yes' is not a boolean (use 1/0, True/False or true/false)
+    """
+    try:
+        return BaseSettings({"value": value}).getbool("value")
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{value!r} is not a boolean (use 1/0, True/False or true/false)"
+        ) from None
+
+
+def mapping(value: Any) -> dict[Any, Any]:
+    """A dict, or a JSON object as ``-s NAME='{...}'`` gives one.
+
+    >>> mapping('{"title": 0.5}')
+    {'title': 0.5}
+    >>> mapping("title=0.5")
+    Traceback (most recent call last):
+    ...
+    ValueError: 'title=0.5' is not a JSON object
+    """
+    if isinstance(value, BaseSettings):
+        return value.copy_to_dict()
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, str):
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, dict):
+            return parsed
+    raise ValueError(f"{value!r} is not a JSON object")
+
+
+def sequence(value: Any) -> list[Any]:
+    """A list, or a comma-separated string as ``settings.getlist`` reads it.
+
+    >>> sequence("500,502")
+    ['500', '502']
+    >>> sequence(5)
+    Traceback (most recent call last):
+    ...
+    ValueError: 5 is not a list
+    """
+    if isinstance(value, str):
+        return value.split(",") if value else []
+    if isinstance(value, list | tuple):
+        return list(value)
+    raise ValueError(f"{value!r} is not a list")
+
+
+def http_statuses(value: Any) -> list[int]:
+    """HTTP status codes, 100 to 599.
+
+    >>> http_statuses("500,429")
+    [500, 429]
+    >>> http_statuses("500,5O3")
+    Traceback (most recent call last):
+    ...
+    ValueError: '5O3' is not an HTTP status
+    """
+    statuses = []
+    for item in sequence(value):
+        try:
+            status = integer(item)
+        except ValueError:
+            status = 0
+        if not 100 <= status <= 599:
+            raise ValueError(f"{item!r} is not an HTTP status")
+        statuses.append(status)
+    return statuses
+
+
+def ratios_by_field(value: Any) -> dict[str, float]:
+    """A dict of record field -> ratio, such as ARCHIVE_FIELD_MISSING_MAX_RATIO.
+
+    >>> ratios_by_field('{"kicker": 1, "source": 0.2}')
+    {'kicker': 1.0, 'source': 0.2}
+    >>> ratios_by_field('{"kicker": "lots"}')
+    Traceback (most recent call last):
+    ...
+    ValueError: kicker: 'lots' is not a number
+    >>> ratios_by_field('{"kiker": 1}')
+    Traceback (most recent call last):
+    ...
+    ValueError: 'kiker' is not a field of a story record (did you mean kicker?)
+    """
+    fields = [field.name for field in dataclasses.fields(StoryItem)]
+    parsed = {}
+    for field, share in mapping(value).items():
+        if field not in fields:
+            raise ValueError(
+                f"{field!r} is not a field of a story record{did_you_mean(str(field), fields)}"
+            )
+        try:
+            parsed[field] = ratio(share)
+        except ValueError as exc:
+            raise ValueError(f"{field}: {exc}") from None
+    return parsed
+
+
+LANGUAGE = re.compile(r"^[a-z]{2,3}$")
+
+
+def language(value: Any) -> str:
+    """A short language code as the site's URLs use it (``en``, ``fa``).
+
+    >>> language("fa")
+    'fa'
+    >>> language("English")
+    Traceback (most recent call last):
+    ...
+    ValueError: 'English' is not a language code such as en or fa
+    """
+    if not isinstance(value, str) or not LANGUAGE.match(value):
+        raise ValueError(f"{value!r} is not a language code such as en or fa")
+    return value
+
+
+def log_level(value: Any) -> Any:
+    """A logging level name or number.
+
+    >>> log_level("info")
+    'info'
+    >>> log_level("LOUD")
+    Traceback (most recent call last):
+    ...
+    ValueError: 'LOUD' is not a log level (CRITICAL, ERROR, WARNING, INFO or DEBUG)
+    """
+    if isinstance(value, int) or (
+        isinstance(value, str) and value.upper() in logging.getLevelNamesMapping()
+    ):
+        return value
+    raise ValueError(f"{value!r} is not a log level (CRITICAL, ERROR, WARNING, INFO or DEBUG)")
+
+
+# Every project setting with a numeric, boolean or structured meaning, and the
+# Scrapy settings this project relies on. A setting that is not set is not
+# checked (its component has a default).
+CHECKED_SETTINGS: dict[str, Parser] = {
+    "SITE_LANGUAGE": language,
+    "ARCHIVE_FSYNC_INTERVAL": duration,
+    "ARCHIVE_NOT_FOUND_RECHECK_DAYS": duration,
+    "ARCHIVE_FAILED_MAX_RATIO": ratio,
+    "ARCHIVE_FIELD_MISSING_MAX_RATIO": ratios_by_field,
+    "ARCHIVE_STOP_TIMEOUT": duration,
+    "ARCHIVE_PROGRESS_INTERVAL": duration,
+    "ARCHIVE_MAX_TITLE_LENGTH": positive_count,
+    "LATEST_PROBE_MISSES": count,
+    "LATEST_MAX_JUMP": count,
+    "LATEST_FAILED_RETRIES": count,
+    "ROBOTSTXT_OBEY": boolean,
+    "CONCURRENT_REQUESTS": positive_count,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": positive_count,
+    "CONCURRENT_ITEMS": positive_count,
+    "DOWNLOAD_DELAY": duration,
+    "RANDOMIZE_DOWNLOAD_DELAY": boolean,
+    "DOWNLOAD_TIMEOUT": positive_number,
+    "DOWNLOAD_MAXSIZE": count,
+    "DOWNLOAD_WARNSIZE": count,
+    "DOWNLOAD_FAIL_ON_DATALOSS": boolean,
+    "AUTOTHROTTLE_ENABLED": boolean,
+    "AUTOTHROTTLE_DEBUG": boolean,
+    "AUTOTHROTTLE_START_DELAY": duration,
+    "AUTOTHROTTLE_MAX_DELAY": duration,
+    "AUTOTHROTTLE_TARGET_CONCURRENCY": positive_number,
+    "COOKIES_ENABLED": boolean,
+    "RETRY_ENABLED": boolean,
+    "RETRY_TIMES": count,
+    "RETRY_HTTP_CODES": http_statuses,
+    "RETRY_PRIORITY_ADJUST": integer,
+    "RETRY_BACKOFF_BASE": duration,
+    "RETRY_BACKOFF_MAX": duration,
+    "REDIRECT_ENABLED": boolean,
+    "REDIRECT_MAX_TIMES": count,
+    "METAREFRESH_ENABLED": boolean,
+    "METAREFRESH_MAXDELAY": duration,
+    "CLOSESPIDER_TIMEOUT": duration,
+    "CLOSESPIDER_TIMEOUT_NO_ITEM": duration,
+    "CLOSESPIDER_ITEMCOUNT": count,
+    "CLOSESPIDER_PAGECOUNT": count,
+    "CLOSESPIDER_PAGECOUNT_NO_ITEM": count,
+    "CLOSESPIDER_ERRORCOUNT": count,
+    "TELNETCONSOLE_ENABLED": boolean,
+    "MEMUSAGE_ENABLED": boolean,
+    "MEMUSAGE_LIMIT_MB": count,
+    "MEMUSAGE_WARNING_MB": count,
+    "LOG_ENABLED": boolean,
+    "LOG_LEVEL": log_level,
+}
+
+# Settings whose value is one component (a class path).
+COMPONENT_SETTINGS = ("LOG_FORMATTER", "DUPEFILTER_CLASS", "SCHEDULER", "STATS_CLASS")
+# Settings whose value is a dict of component path -> order (None disables it).
+COMPONENT_DICTS = (
+    "EXTENSIONS",
+    "ITEM_PIPELINES",
+    "DOWNLOADER_MIDDLEWARES",
+    "SPIDER_MIDDLEWARES",
+    "DOWNLOAD_HANDLERS",
+)
+# The project's own setting families: a name with one of these prefixes that
+# the project does not define is a typo, not a new setting.
+PROJECT_PREFIXES = ("ARCHIVE_", "LATEST_", "SITE_")
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """A hint naming the closest choice, or nothing when none is close.
+
+    >>> did_you_mean("refesh", ["codes", "codes_file", "refresh"])
+    ' (did you mean refresh?)'
+    >>> did_you_mean("xyz", ["codes"])
+    ''
+    """
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
+def check_setting_values(settings: BaseSettings) -> None:
+    """Every set value of ``CHECKED_SETTINGS`` parses, or BadArguments names it.
+
+    >>> check_setting_values(BaseSettings({"ARCHIVE_FAILED_MAX_RATIO": "0.1"}))
+    >>> check_setting_values(BaseSettings({"LATEST_PROBE_MISSES": "abc"}))
+    Traceback (most recent call last):
+    ...
+    crawler.errors.BadArguments: setting LATEST_PROBE_MISSES: 'abc' is not a whole number
+    """
+    for name, parse in CHECKED_SETTINGS.items():
+        value = settings.get(name)
+        if value is None:
+            continue
+        try:
+            parse(value)
+        except ValueError as exc:
+            raise BadArguments(f"setting {name}: {exc}") from None
+
+
+def check_setting_names(settings: BaseSettings, defined: Iterable[str]) -> None:
+    """A project-prefixed setting the project does not define (in ``defined``,
+    its settings module and Scrapy's defaults) is a typo, which would
+    otherwise be ignored silently.
+
+    >>> check_setting_names(BaseSettings({"ARCHIVE_DIR": "a"}), ["ARCHIVE_DIR"])
+    >>> check_setting_names(BaseSettings({"ARCHIVE_FAILED_MAX_RATO": "0.5"}), [])
+    Traceback (most recent call last):
+    ...
+    crawler.errors.BadArguments: setting ARCHIVE_FAILED_MAX_RATO is not a setting of this project (did you mean ARCHIVE_FAILED_MAX_RATIO?)
+    """
+    known = set(CHECKED_SETTINGS) | set(defined)
+    for name in settings:
+        if name.startswith(PROJECT_PREFIXES) and name not in known:
+            raise BadArguments(
+                f"setting {name} is not a setting of this project{did_you_mean(name, known)}"
+            )
+
+
+def _load(setting: str, path: Any) -> None:
+    if not isinstance(path, str):  # a class given in a Python settings file
+        return
+    try:
+        load_object(path)
+    except (ImportError, NameError, ValueError, AttributeError) as exc:
+        raise BadArguments(f"setting {setting}: cannot load {path!r} ({exc})") from None
+
+
+def check_components(settings: BaseSettings) -> None:
+    """Every enabled component path imports, and every order is a number.
+
+    >>> check_components(BaseSettings({"EXTENSIONS": {"crawler.nowhere.Ext": 1}}))
+    Traceback (most recent call last):
+    ...
+    crawler.errors.BadArguments: setting EXTENSIONS: cannot load 'crawler.nowhere.Ext' (No module named 'crawler.nowhere')
+    >>> check_components(BaseSettings({"ITEM_PIPELINES": '{"crawler.items.StoryItem": "x"}'}))
+    Traceback (most recent call last):
+    ...
+    crawler.errors.BadArguments: setting ITEM_PIPELINES: order 'x' of crawler.items.StoryItem is not a number
+    """
+    for name in COMPONENT_SETTINGS:
+        if settings.get(name):
+            _load(name, settings.get(name))
+    for name in COMPONENT_DICTS:
+        try:
+            components = mapping(settings.get(name) or {})
+        except ValueError as exc:
+            raise BadArguments(f"setting {name}: {exc}") from None
+        for path, value in components.items():
+            if value is None:
+                continue
+            if name == "DOWNLOAD_HANDLERS":  # scheme -> handler path
+                _load(name, value)
+                continue
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise BadArguments(f"setting {name}: order {value!r} of {path} is not a number")
+            _load(name, path)
+
+
+def check_settings(settings: BaseSettings, defined: Iterable[str]) -> None:
+    """All of the above, in the order a user would fix them."""
+    check_setting_names(settings, defined)
+    check_setting_values(settings)
+    check_components(settings)
+
+
+def check_spider_arguments(spider: str, accepted: Iterable[str] | None, given: Iterable[str]) -> None:
+    """``-a NAME=VALUE`` arguments the spider does not declare in its
+    ``arguments`` attribute (None: it declares nothing, anything goes).
+
+    >>> check_spider_arguments("latest", ("refresh",), ["refresh"])
+    >>> check_spider_arguments("latest", ("refresh",), ["refesh"])
+    Traceback (most recent call last):
+    ...
+    crawler.errors.BadArguments: spider latest has no argument -a refesh (did you mean refresh?); it accepts: refresh
+    >>> check_spider_arguments("bare", (), ["x"])
+    Traceback (most recent call last):
+    ...
+    crawler.errors.BadArguments: spider bare has no argument -a x; it accepts none
+    """
+    if accepted is None:
+        return
+    accepted = tuple(accepted)
+    listed = f"it accepts: {', '.join(accepted)}" if accepted else "it accepts none"
+    for name in given:
+        if name not in accepted:
+            raise BadArguments(
+                f"spider {spider} has no argument -a {name}{did_you_mean(name, accepted)}; {listed}"
+            )
+
+
+def check_command_line(command: str, args: list[str], positional: int) -> None:
+    """What Scrapy's lenient parse left over: unknown options and extra words.
+
+    >>> check_command_line("archive-status", [], 0)
+    >>> check_command_line("archive-status", ["--jsn"], 0)
+    Traceback (most recent call last):
+    ...
+    crawler.errors.BadArguments: unknown option --jsn (scrapy archive-status -h lists the options)
+    >>> check_command_line("crawl", ["stories", "latest"], 1)
+    Traceback (most recent call last):
+    ...
+    crawler.errors.BadArguments: unexpected argument 'latest'
+    """
+    for arg in args:
+        if arg.startswith("-") and arg != "-":
+            raise BadArguments(
+                f"unknown option {arg.split('=', 1)[0]} (scrapy {command} -h lists the options)"
+            )
+    if len(args) > positional:
+        raise BadArguments(f"unexpected argument {args[positional]!r}")
+
+
+def refuse(command: str, message: str) -> NoReturn:
+    """Stop a command with one line on stderr and exit status 2.
+
+    Scrapy's ``UsageError`` prints the usage too; a cron mail should hold one line."""
+    print(f"scrapy {command}: {message}", file=sys.stderr)
+    raise SystemExit(int(ExitCode.USAGE))
