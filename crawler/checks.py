@@ -20,7 +20,9 @@ import sys
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NoReturn
 
+from scrapy import Spider
 from scrapy.settings import BaseSettings
+from scrapy.spiderloader import get_spider_loader
 from scrapy.utils.misc import load_object
 
 from crawler.errors import BadArguments, ExitCode
@@ -506,6 +508,28 @@ def check_command_line(command: str, args: list[str], positional: int) -> None:
             )
     if len(args) > positional:
         raise BadArguments(f"unexpected argument {args[positional]!r}")
+
+
+def spider_class(settings: BaseSettings, name: str) -> type[Spider]:
+    """The project's spider of that name, or BadArguments listing them."""
+    spiders = get_spider_loader(settings)
+    if name not in spiders.list():
+        raise BadArguments(
+            f"no spider {name!r}{did_you_mean(name, spiders.list())}; "
+            f"spiders: {', '.join(sorted(spiders.list()))}"
+        )
+    return spiders.load(name)
+
+
+def check_outside_crawl(settings: BaseSettings, spider: str | None, instead: str) -> None:
+    """``fetch``, ``parse`` and ``shell`` use a spider's class without its
+    ``start()``: a spider that archives would take the lock, open the ledger
+    and record a run of nothing, or crash on a response that is not one of its
+    story requests. Such spiders run only under ``scrapy crawl``."""
+    if spider is not None and getattr(spider_class(settings, spider), "archives_stories", False):
+        raise BadArguments(
+            f"spider {spider} writes the archive and runs only under scrapy crawl; {instead}"
+        )
 
 
 def refuse(command: str, message: str) -> NoReturn:

@@ -13,10 +13,7 @@ import asyncio
 import sys
 from typing import Any
 
-from scrapy import Spider
 from scrapy.commands.crawl import Command as ScrapyCrawl
-from scrapy.settings import BaseSettings
-from scrapy.spiderloader import get_spider_loader
 from scrapy.utils.project import get_project_settings
 from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
@@ -25,8 +22,8 @@ from crawler.checks import (
     check_command_line,
     check_settings,
     check_spider_arguments,
-    did_you_mean,
     refuse,
+    spider_class,
 )
 from crawler.errors import BadArguments, ExitCode, RunError
 from crawler.extensions.run import ArchiveRun
@@ -45,7 +42,7 @@ class Command(ScrapyCrawl):
             if not args:
                 raise BadArguments("give the spider to run: scrapy crawl <spider>")
             assert self.settings is not None
-            spidercls = _spider_class(self.settings, args[0])
+            spidercls = spider_class(self.settings, args[0])
             check_spider_arguments(args[0], getattr(spidercls, "arguments", None), opts.spargs)
             # The settings the crawler will get (Crawler does the same), checked
             # before any component reads them: a bad value would otherwise stop
@@ -83,16 +80,6 @@ class Command(ScrapyCrawl):
         # a second SIGTERM stops the reactor before that, and the run is
         # finalized here instead.
         self.exitcode = int(run.finalize("shutdown"))
-
-
-def _spider_class(settings: BaseSettings, name: str) -> type[Spider]:
-    spiders = get_spider_loader(settings)
-    if name not in spiders.list():
-        raise BadArguments(
-            f"no spider {name!r}{did_you_mean(name, spiders.list())}; "
-            f"spiders: {', '.join(sorted(spiders.list()))}"
-        )
-    return spiders.load(name)
 
 
 def _on_failure(started: Any, remember: Any) -> None:
