@@ -1,6 +1,7 @@
 """The command line's contract: a bad setting, argument or option stops a
 command before it does anything, with one line naming it and exit status 2;
-``scrapy fetch``, ``parse`` and ``shell`` never touch the archive."""
+``scrapy fetch``, ``parse``, ``shell``, ``view`` and ``runspider`` never touch
+the archive."""
 
 from __future__ import annotations
 
@@ -133,9 +134,7 @@ def test_a_mistyped_project_setting_exits_2_instead_of_being_ignored(replica, ar
 def test_an_unknown_spider_argument_exits_2(
     replica, archive_dir, spider, argument, expected
 ) -> None:
-    result = scrapy_command(
-        "crawl", spider, "-a", argument, *site_settings(replica, archive_dir)
-    )
+    result = scrapy_command("crawl", spider, "-a", argument, *site_settings(replica, archive_dir))
     assert refused_line(result) == expected
     assert replica.requests_total() == 0
     assert not archive_dir.exists()
@@ -248,11 +247,20 @@ def test_archive_commands_still_take_their_options(empty_archive) -> None:
             ["shell", "--spider=latest", "-c", "response.status", "{url}"],
             "scrapy shell: spider latest writes the archive and runs only under scrapy crawl; ",
         ),
+        (
+            ["view", "--spider=latest", "{url}"],
+            "scrapy view: spider latest writes the archive and runs only under scrapy crawl; ",
+        ),
+        (
+            ["runspider", "spiders/stories.py", "-a", f"codes={CODE}"],
+            "scrapy runspider: spider stories writes the archive; run it with "
+            "scrapy crawl stories, which checks its arguments and settings",
+        ),
     ],
     ids=["parse-stories", "parse-callback", "parse-no-spider", "fetch-latest", "fetch-stories",
-         "fetch-unknown", "shell-latest"],
+         "fetch-unknown", "shell-latest", "view-latest", "runspider-stories"],
 )  # fmt: skip
-def test_fetch_parse_and_shell_refuse_the_story_spiders(
+def test_commands_outside_crawl_refuse_the_story_spiders(
     replica, archive_dir, words, expected
 ) -> None:
     replica.add_story(make_story(CODE))
