@@ -190,7 +190,8 @@ def test_unexpected_error_exits_1(replica, archive_dir) -> None:
         "stories",
         replica.url,
         archive_dir,
-        settings={"ITEM_PIPELINES": '{"crawler.pipelines.nowhere.Missing": 1}'},
+        # Loads, but is no pipeline: building it fails (a missing one is a bad setting, exit 2).
+        settings={"ITEM_PIPELINES": '{"crawler.items.content_sha256": 1}'},
         codes="1",
     )
     assert result.exit_status == 1
