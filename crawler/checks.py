@@ -304,7 +304,6 @@ CHECKED_SETTINGS: dict[str, Parser] = {
     "ARCHIVE_MAX_TITLE_LENGTH": positive_count,
     "LATEST_PROBE_MISSES": count,
     "LATEST_MAX_JUMP": count,
-    "LATEST_FAILED_RETRIES": count,
     "ROBOTSTXT_OBEY": boolean,
     "CONCURRENT_REQUESTS": positive_count,
     "CONCURRENT_REQUESTS_PER_DOMAIN": positive_count,
@@ -372,16 +371,46 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     return f" (did you mean {close[0]}?)" if close else ""
 
 
-def check_setting_values(settings: BaseSettings) -> None:
-    """Every set value of ``CHECKED_SETTINGS`` parses, or BadArguments names it.
+def parsers_for(project: BaseSettings) -> dict[str, Parser]:
+    """``CHECKED_SETTINGS``, plus a parser for each project-prefixed setting
+    the table does not list, from the type of its default in the project's
+    settings: a new ``ARCHIVE_...`` number is checked the day it is added.
 
-    >>> check_setting_values(BaseSettings({"ARCHIVE_FAILED_MAX_RATIO": "0.1"}))
-    >>> check_setting_values(BaseSettings({"LATEST_PROBE_MISSES": "abc"}))
+    Numbers are read leniently (0 or more, whole or not): whether a component
+    reads one with getint or getfloat is the table's business.
+
+    >>> project = BaseSettings({"LATEST_NEW_LIMIT": 5, "ARCHIVE_NEW_SWITCH": True,
+    ...     "ARCHIVE_DIR": "archive", "DOWNLOAD_DELAY": 0.25})
+    >>> parsers = parsers_for(project)
+    >>> parsers["LATEST_NEW_LIMIT"].__name__, parsers["ARCHIVE_NEW_SWITCH"].__name__
+    ('duration', 'boolean')
+    >>> "ARCHIVE_DIR" in parsers, parsers["DOWNLOAD_DELAY"] is CHECKED_SETTINGS["DOWNLOAD_DELAY"]
+    (False, True)
+    """
+    parsers = dict(CHECKED_SETTINGS)
+    for name in project:
+        if name in parsers or not name.startswith(PROJECT_PREFIXES):
+            continue
+        default = project.get(name)
+        if isinstance(default, bool):
+            parsers[name] = boolean
+        elif isinstance(default, int | float):
+            parsers[name] = duration
+        elif isinstance(default, dict | BaseSettings):
+            parsers[name] = mapping
+    return parsers
+
+
+def check_setting_values(settings: BaseSettings, parsers: Mapping[str, Parser]) -> None:
+    """Every set value with a parser parses, or BadArguments names it.
+
+    >>> check_setting_values(BaseSettings({"ARCHIVE_FAILED_MAX_RATIO": "0.1"}), CHECKED_SETTINGS)
+    >>> check_setting_values(BaseSettings({"LATEST_PROBE_MISSES": "abc"}), CHECKED_SETTINGS)
     Traceback (most recent call last):
     ...
     crawler.errors.BadArguments: setting LATEST_PROBE_MISSES: 'abc' is not a whole number
     """
-    for name, parse in CHECKED_SETTINGS.items():
+    for name, parse in parsers.items():
         value = settings.get(name)
         if value is None:
             continue
@@ -452,10 +481,12 @@ def check_components(settings: BaseSettings) -> None:
             _load(name, path)
 
 
-def check_settings(settings: BaseSettings, defined: Iterable[str]) -> None:
-    """All of the above, in the order a user would fix them."""
-    check_setting_names(settings, defined)
-    check_setting_values(settings)
+def check_settings(settings: BaseSettings, project: BaseSettings) -> None:
+    """All of the above, in the order a user would fix them. ``project`` is
+    the project's own settings (module and Scrapy's defaults, nothing from the
+    command line): what is defined, and the type of each default."""
+    check_setting_names(settings, project)
+    check_setting_values(settings, parsers_for(project))
     check_components(settings)
 
 

@@ -9,7 +9,9 @@ import json
 from pathlib import Path
 
 import pytest
+from scrapy.settings import Settings
 
+from crawler.checks import PROJECT_PREFIXES, check_settings, parsers_for
 from crawler.ledger import SQLiteLedger
 from tests.crawling import TEST_SETTINGS, crawl_cli, scrapy_command
 from tests.replica import ReplicaSite, make_story
@@ -286,3 +288,16 @@ def test_fetch_and_shell_without_a_spider_work_and_leave_no_archive(replica, arc
     assert shell.stdout.strip() == "200"
     assert replica.story_requests(CODE) >= 2
     assert not archive_dir.exists()
+
+
+def test_the_project_defaults_pass_their_own_checks() -> None:
+    project = Settings()
+    project.setmodule("crawler.settings", priority="project")
+    check_settings(project, project)
+    parsers = parsers_for(project)
+    numeric = {
+        name
+        for name in project
+        if name.startswith(PROJECT_PREFIXES) and isinstance(project[name], int | float)
+    }
+    assert numeric and numeric <= set(parsers)
