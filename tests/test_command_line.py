@@ -214,6 +214,14 @@ def test_archive_commands_refuse_unknown_options_and_arguments(
     assert archive_snapshot(empty_archive) == before
 
 
+@pytest.mark.parametrize("command", ["archive-status", "archive-verify"])
+def test_archive_commands_without_an_archive_say_so_in_one_line(tmp_path, command) -> None:
+    missing = tmp_path / "nowhere"
+    result = scrapy_command(command, "--dir", str(missing))
+    assert refused_line(result) == f"scrapy {command}: no archive in {missing} (no ledger.sqlite3)"
+    assert not missing.exists()
+
+
 def test_archive_commands_still_take_their_options(empty_archive) -> None:
     status = scrapy_command("archive-status", "--json", "--dir", str(empty_archive))
     assert status.returncode == 0, status.stderr

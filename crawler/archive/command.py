@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from scrapy.commands import ScrapyCommand
-from scrapy.exceptions import UsageError
 
 from crawler.checks import check_command_line, refuse
 from crawler.errors import BadArguments
@@ -45,5 +44,5 @@ class ArchiveCommand(ScrapyCommand):
         assert self.settings is not None
         directory = Path(opts.dir or self.settings.get("ARCHIVE_DIR"))
         if not (directory / SQLiteLedger.FILENAME).exists():
-            raise UsageError(f"no archive in {directory} (no {SQLiteLedger.FILENAME})")
+            refuse(self.command_name(), f"no archive in {directory} (no {SQLiteLedger.FILENAME})")
         return directory
