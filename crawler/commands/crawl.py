@@ -49,7 +49,11 @@ class Command(ScrapyCrawl):
             # start-up half-way, with exit status 1 and no message.
             settings = self.settings.copy()
             spidercls.update_settings(settings)
-            check_settings(settings, get_project_settings())
+            # What the project itself defines (its settings module, Scrapy's
+            # defaults, the spider's own settings), without the command line.
+            project = get_project_settings()
+            spidercls.update_settings(project)
+            check_settings(settings, project)
         except BadArguments as exc:
             refuse("crawl", str(exc))
 
