@@ -48,6 +48,7 @@ def linked_codes(response: Response, host: str | None) -> set[int]:
 
 class LatestSpider(CodeSpider):
     name = "latest"
+    arguments = ("refresh",)  # -a NAME=VALUE; others are refused
     FEED = "/rss/allnews"
 
     probe_misses: int

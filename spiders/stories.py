@@ -19,6 +19,7 @@ RETRY_ALL = "failed"
 
 class StoriesSpider(CodeSpider):
     name = "stories"
+    arguments = ("codes", "codes_file", "refresh")  # -a NAME=VALUE; others are refused
 
     def __init__(
         self, *args: Any, codes: str | None = None, codes_file: str | None = None, **kwargs: Any

@@ -41,7 +41,15 @@ def open_run(directory: Path, **settings: object) -> ArchiveRun:
     project = {name: getattr(defaults, name) for name in dir(defaults) if name.isupper()}
     crawler = get_crawler(
         StoriesSpider,
-        {**project, "ARCHIVE_DIR": str(directory), "SITE_URL": "https://example.test", **settings},
+        {
+            **project,
+            "ARCHIVE_DIR": str(directory),
+            "SITE_URL": "https://example.test",
+            # The WARC capture is a downloader middleware: there is no
+            # downloader without a crawl (tests/test_warc_capture.py has it).
+            "ARCHIVE_WARC": False,
+            **settings,
+        },
     )
     crawler.spider = StoriesSpider.from_crawler(crawler, codes="1-10")
     return ArchiveRun.from_crawler(crawler)

@@ -56,7 +56,7 @@ def test_failures_beyond_the_threshold_exit_3(replica, archive_dir, tmp_path) ->
     replica.set_fault(460005, "status", status=500)
     strict = crawl_cli("stories", replica.url, archive_dir, codes="460000-460009")
     assert strict.exit_status == 3, strict.log
-    assert "failed 460005: HTTP 500" in strict.log
+    assert "Story 460005 failed: HTTP 500" in strict.log
     replica.set_fault(460006, "status", status=500)
     tolerant = crawl(
         "stories",
@@ -198,7 +198,8 @@ def test_unexpected_error_exits_1(replica, archive_dir) -> None:
         "stories",
         replica.url,
         archive_dir,
-        settings={"ITEM_PIPELINES": '{"crawler.pipelines.nowhere.Missing": 1}'},
+        # Loads, but is no pipeline: building it fails (a missing one is a bad setting, exit 2).
+        settings={"ITEM_PIPELINES": '{"crawler.items.content_sha256": 1}'},
         codes="1",
     )
     assert result.exit_status == 1

@@ -1,5 +1,6 @@
-"""What the archive commands share: finding the archive directory, and one
-line and a documented exit status for every way the archive can be unusable."""
+"""What the archive commands share: a command line read strictly (Scrapy's own
+parsing ignores unknown options), finding the archive directory, and one line
+and a documented exit status for every way the archive can be unusable."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from scrapy.commands import ScrapyCommand
 
 from crawler.archive.lock import LockHeld
 from crawler.archive.writer import ARCHIVE_GLOB
-from crawler.errors import ExitCode
+from crawler.checks import check_command_line, refuse
+from crawler.errors import BadArguments, ExitCode
 from crawler.ledger import LedgerDamaged, SQLiteLedger
 
 
@@ -24,6 +26,13 @@ class NoArchive(Exception):
 class ArchiveCommand(ScrapyCommand):
     requires_project = True
     default_settings: ClassVar[dict[str, Any]] = {"LOG_ENABLED": False}
+    # How many positional arguments the command takes; more is an error.
+    positional_arguments: ClassVar[int] = 0
+
+    @classmethod
+    def command_name(cls) -> str:
+        """The name Scrapy gives the command: its module's."""
+        return cls.__module__.rsplit(".", 1)[-1]
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
@@ -31,6 +40,14 @@ class ArchiveCommand(ScrapyCommand):
             "--dir", metavar="DIR", help="archive directory (default: the ARCHIVE_DIR setting)"
         )
         parser.add_argument("--json", action="store_true", help="print JSON for machines")
+
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)
+        # `archive-verify --repiar` must not run a plain verify and exit 0.
+        try:
+            check_command_line(self.command_name(), args, self.positional_arguments)
+        except BadArguments as exc:
+            refuse(self.command_name(), str(exc))
 
     def archive_dir(self, opts: argparse.Namespace) -> Path:
         assert self.settings is not None
@@ -58,9 +75,6 @@ class ArchiveCommand(ScrapyCommand):
     def fail(self, message: str, status: ExitCode) -> None:
         print(f"scrapy {self.command_name()}: {message}", file=sys.stderr)
         self.exitcode = int(status)
-
-    def command_name(self) -> str:
-        raise NotImplementedError
 
     def run_archive(self, args: list[str], opts: argparse.Namespace) -> int:
         raise NotImplementedError

@@ -57,9 +57,6 @@ class Command(ArchiveCommand):
             "killed at any moment without losing or doubling a record."
         )
 
-    def command_name(self) -> str:
-        return "archive-compact"
-
     def run_archive(self, args: list[str], opts: argparse.Namespace) -> int:
         directory = self.archive_dir(opts)
         try:

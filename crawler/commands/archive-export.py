@@ -108,9 +108,6 @@ class Command(ArchiveCommand):
             "-o", "--output", metavar="FILE", help="where to write (format from the extension)"
         )
 
-    def command_name(self) -> str:
-        return "archive-export"
-
     def run_archive(self, args: list[str], opts: argparse.Namespace) -> int:
         assert self.settings is not None
         if args:

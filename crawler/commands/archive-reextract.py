@@ -61,9 +61,6 @@ class Command(ArchiveCommand):
             raise NoArchive(f"no WARC captures in {directory / 'warc'}")
         return directory
 
-    def command_name(self) -> str:
-        return "archive-reextract"
-
     def run_archive(self, args: list[str], opts: argparse.Namespace) -> int:
         assert self.settings is not None
         try:

@@ -60,9 +60,6 @@ class Command(ArchiveCommand):
             help="stories per day: the last N days up to the newest story (default 365)",
         )
 
-    def command_name(self) -> str:
-        return "archive-report"
-
     def run_archive(self, args: list[str], opts: argparse.Namespace) -> int:
         if args:
             raise UsageError(f"unexpected arguments: {' '.join(args)}")

@@ -82,9 +82,6 @@ class Command(ArchiveCommand):
         )
         keep_layout(parser, runs_epilog())
 
-    def command_name(self) -> str:
-        return "archive-runs"
-
     def run_archive(self, args: list[str], opts: argparse.Namespace) -> int:
         if args:
             raise UsageError(f"unexpected argument(s): {' '.join(args)}", print_help=False)

@@ -78,6 +78,8 @@ def parse_code(text: str) -> int:
 
 
 class Command(ArchiveCommand):
+    positional_arguments = 1  # the story code
+
     def syntax(self) -> str:
         return "CODE [--all-revisions] [--json] [--dir DIR]"
 
@@ -109,9 +111,6 @@ class Command(ArchiveCommand):
         parser.add_argument(
             "--all-revisions", action="store_true", help="every revision, oldest first"
         )
-
-    def command_name(self) -> str:
-        return "archive-show"
 
     def run_archive(self, args: list[str], opts: argparse.Namespace) -> int:
         if len(args) != 1:

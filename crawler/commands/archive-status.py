@@ -152,9 +152,6 @@ class Command(ArchiveCommand):
             " With --check, one line and a monitoring-plugin exit status instead."
         )
 
-    def command_name(self) -> str:
-        return "archive-status"
-
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
         parser.add_argument("--check", action="store_true", help=CHECK_OPTION_HELP)

@@ -31,9 +31,6 @@ class Command(ArchiveCommand):
             " run fetches them."
         )
 
-    def command_name(self) -> str:
-        return "archive-verify"
-
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
         keep_layout(parser, verify_epilog())

@@ -2,8 +2,8 @@
 
 Scrapy's own command exits 0 for almost every failure; this one exits with the
 status the run decided (see ``crawler.errors.ExitCode``), and turns errors that
-stop a run before it starts (bad arguments, a held lock) into one line and
-their own status instead of a traceback.
+stop a run before it starts (bad arguments or settings, an unknown option or
+spider, a held lock) into one line and their own status instead of a traceback.
 """
 
 from __future__ import annotations
@@ -14,11 +14,18 @@ import sys
 from typing import Any
 
 from scrapy.commands.crawl import Command as ScrapyCrawl
-from scrapy.exceptions import UsageError
+from scrapy.utils.project import get_project_settings
 from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
-from crawler.errors import ExitCode, RunError
+from crawler.checks import (
+    check_command_line,
+    check_settings,
+    check_spider_arguments,
+    refuse,
+    spider_class,
+)
+from crawler.errors import BadArguments, ExitCode, RunError
 from crawler.extensions.run import ArchiveRun
 from crawler.help import crawl_description, crawl_epilog, keep_layout
 from crawler.logs import prepare_logging
@@ -35,12 +42,34 @@ class Command(ScrapyCrawl):
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         super().process_options(args, opts)
+        # Everything here runs before Scrapy builds its crawler process, so a
+        # refusal is one line, with no start-up log before it, and nothing
+        # is requested or written.
+        try:
+            # Scrapy parses the command line leniently: a mistyped option would
+            # otherwise reach run() as a second spider name, or be ignored.
+            check_command_line("crawl", args, positional=1)
+            if not args:
+                raise BadArguments("give the spider to run: scrapy crawl <spider>")
+            assert self.settings is not None
+            spidercls = spider_class(self.settings, args[0])
+            check_spider_arguments(args[0], getattr(spidercls, "arguments", None), opts.spargs)
+            # The settings the crawler will get (Crawler does the same), checked
+            # before any component reads them: a bad value would otherwise stop
+            # start-up half-way, with exit status 1 and no message.
+            settings = self.settings.copy()
+            spidercls.update_settings(settings)
+            # What the project itself defines (its settings module, Scrapy's
+            # defaults, the spider's own settings), without the command line.
+            project = get_project_settings()
+            spidercls.update_settings(project)
+            check_settings(settings, project)
+        except BadArguments as exc:
+            refuse("crawl", str(exc))
         assert self.settings is not None
         prepare_logging(self.settings)
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        if len(args) != 1:
-            raise UsageError("give exactly one spider: scrapy crawl <spider>")
         assert self.crawler_process
         crawler = self.crawler_process.create_crawler(args[0])
         startup_errors: list[BaseException] = []

@@ -116,6 +116,8 @@ class WarcCapture:
     @classmethod
     def of(cls, crawler: Crawler) -> WarcCapture | None:
         """The crawl's capture, or None when capture is off."""
+        if not crawler.settings.getbool("ARCHIVE_WARC"):
+            return None
         return crawler.get_downloader_middleware(cls)
 
     def _report_repair(self, report: WarcRepairReport) -> None:
