@@ -18,7 +18,7 @@ from warcio.archiveiterator import ArchiveIterator
 from crawler.ledger import SQLiteLedger, State
 from crawler.warc.records import parse_metadata_fields
 from crawler.warc.verify import verify_warc
-from tests.crawling import crawl
+from tests.crawling import crawl, scrapy_command
 from tests.replica import ReplicaSite, make_story
 from tests.replica.render import render_page
 
@@ -268,12 +268,17 @@ def test_verification_catches_a_changed_byte(replica, answered) -> None:
             else:
                 continue
         break
+    original = path.read_bytes()
     _change_one_letter(path, offset)
     problems = verify_warc(answered, ANSWERS.stories)
     assert any("block digest failed" in p for p in problems), problems
     assert any("payload digest failed" in p for p in problems), problems
     check = subprocess.run([*WARCIO, "check", str(path)], capture_output=True, text=True)
     assert check.returncode == 1
+    verified = scrapy_command("archive-verify", "--dir", str(answered))
+    assert verified.returncode == 1
+    assert "block digest failed" in verified.stdout
+    path.write_bytes(original)  # the archive fixture verifies it at teardown
 
 
 def test_an_archived_code_without_its_capture_is_reported(answered) -> None:
