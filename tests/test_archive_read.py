@@ -13,6 +13,7 @@ import pytest
 from lxml import etree
 
 from crawler.archive.read import ArchiveReader
+from crawler.ledger import SQLiteLedger
 from tests.archives_reading import (
     EDITED,
     FIRST,
@@ -202,8 +203,15 @@ def test_a_line_missing_from_its_file_is_reported_not_invented(
     template: Path, tmp_path: Path
 ) -> None:
     damaged = copy_archive(template, tmp_path / "damaged")
-    last = sorted(damaged.glob("stories-*.jsonl"))[-2]  # a run's file, not the refresh's
-    code = json.loads(last.read_bytes().splitlines()[-1])["story_code"]
+    # The last line of a file that holds its story's current revision.
+    ledger = SQLiteLedger.in_directory(damaged)
+    try:
+        for last in sorted(damaged.glob("stories-*.jsonl"), reverse=True):
+            code = json.loads(last.read_bytes().splitlines()[-1])["story_code"]
+            if ledger.get(code).archive_file == last.name:
+                break
+    finally:
+        ledger.close()
     with last.open("r+b") as handle:  # a lost tail, as after a reboot
         handle.truncate(last.stat().st_size - 10)
     shown = scrapy_command("archive-show", str(code), "--dir", str(damaged))
