@@ -51,6 +51,8 @@ LOOKUP_CHUNK = 1000
 ROBOTS_REFUSAL = "Forbidden by robots.txt"
 AGE = re.compile(r"^\s*(\d+)\s*([hdw])\s*$", re.IGNORECASE)
 AGE_UNITS = {"h": "hours", "d": "days", "w": "weeks"}
+# A refresh window past a century is a typo (and past the calendar's end).
+MAX_AGE = timedelta(days=36525)
 LANGUAGE = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?")
 # How often a plan waiting for room in the engine looks again (seconds).
 BACKOUT_POLL = 0.01
@@ -61,6 +63,10 @@ def parse_age(text: str) -> timedelta:
 
     >>> parse_age("7d")
     datetime.timedelta(days=7)
+    >>> parse_age("99999999d")
+    Traceback (most recent call last):
+    ...
+    crawler.errors.BadArguments: refresh: '99999999d' reaches back further than 36525 days
     >>> parse_age("soon")
     Traceback (most recent call last):
     ...
@@ -69,7 +75,10 @@ def parse_age(text: str) -> timedelta:
     match = AGE.match(text)
     if not match:
         raise BadArguments(f"refresh: {text!r} is not an age (expected N followed by h, d or w)")
-    return timedelta(**{AGE_UNITS[match.group(2).lower()]: int(match.group(1))})
+    age = timedelta(**{AGE_UNITS[match.group(2).lower()]: int(match.group(1))})
+    if age > MAX_AGE:
+        raise BadArguments(f"refresh: {text!r} reaches back further than {MAX_AGE.days} days")
+    return age
 
 
 def parse_site_url(value: str) -> str:

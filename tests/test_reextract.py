@@ -171,3 +171,20 @@ def test_the_command_refuses_a_directory_without_captures(tmp_path) -> None:
     result = scrapy_command("archive-reextract", "--dir", str(tmp_path))
     assert result.returncode == 2
     assert "no WARC captures" in result.stderr + result.stdout
+
+
+def test_the_generic_layer_never_revises_an_archived_story(crawled) -> None:
+    # A layout list that lost the classic template: its pages fall to the
+    # generic layer, which reads less of them. That is the template unknown,
+    # not the story edited: nothing is written over the archived records.
+    before = lines(crawled)
+    report = reextract_in_process(crawled, layouts=["crawler.pages.layouts.IranSamaneh"])
+    assert (report.new, report.revisions) == (0, 0)
+    assert report.not_revised > 0
+    assert lines(crawled) == before
+    result = scrapy_command(
+        "archive-reextract", "--dir", str(crawled), "-s",
+        "STORY_LAYOUTS=crawler.pages.layouts.IranSamaneh",
+    )  # fmt: skip
+    assert result.returncode == 8, result.stdout + result.stderr
+    assert lines(crawled) == before

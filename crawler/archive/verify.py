@@ -471,7 +471,8 @@ def verify_directory(directory: Path) -> Verification:
             # Every record's digests, and every archived code's capture.
             archived = (state.code for state in ledger.archived())
             for problem in verify_warc(directory, archived):
-                report.add("warc", WARC_DIR, problem)
+                where, _, message = problem.partition(": ")
+                report.add("warc", f"{WARC_DIR}/{where}", message)
         return report
     finally:
         ledger.close()

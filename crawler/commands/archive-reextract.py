@@ -42,6 +42,8 @@ class Command(ArchiveCommand):
                 ],
                 exit_statuses={
                     0: "done (the counts say what was written)",
+                    8: "some pages were read only by the generic layer: the layouts do not know"
+                    " the template (an archived story is never revised from such a reading)",
                     2: "bad arguments, or no WARC capture in the directory",
                     6: "another run holds the archive lock",
                     7: "the ledger is damaged or a file cannot be read",
@@ -90,4 +92,8 @@ class Command(ArchiveCommand):
             print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
         else:
             print("\n".join(report.lines()))
+        # As for a crawl: pages only the generic layer could read mean the
+        # layouts do not know the site's template (see "When the site changes").
+        if report.generic or report.not_revised:
+            return int(ExitCode.LAYOUT_CHANGED)
         return 0

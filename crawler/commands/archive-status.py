@@ -58,6 +58,18 @@ def archive_status(directory: Path) -> dict[str, Any]:
     }
 
 
+def _exit_of(run: dict[str, Any]) -> str:
+    """
+    >>> _exit_of({"status": "killed", "exit_status": None})
+    'killed (it never finished)'
+    >>> _exit_of({"exit_status": 0, "exit_meaning": "ok"})
+    'exit 0 (ok)'
+    """
+    if run.get("exit_status") is None:
+        return f"{run.get('status', 'unknown')} (it never finished)"
+    return f"exit {run['exit_status']} ({run.get('exit_meaning')})"
+
+
 def run_extraction(summary: dict[str, Any]) -> dict[str, Any]:
     """What one run's summary says about extraction: records per layout, pages
     not understood, and each watched field's coverage.
@@ -95,7 +107,7 @@ def format_status(status: dict[str, Any]) -> str:
       1 archive file(s), 2.0 KiB
       no run recorded yet
       failed codes (first 1): 7 HTTP 500 (2 attempts)
-      recent runs, records per layout:
+      recent runs, pages read per layout:
         r1 exit 8: iransamaneh 2; unrecognized 1; fields missing: lead 50%
     """
     code_range = "{}-{}".format(*status["code_range"]) if status["code_range"] else "none"
@@ -114,7 +126,7 @@ def format_status(status: dict[str, Any]) -> str:
     if run:
         lines.append(
             f"  last run {run['run_id']} ({run['spider']}), finished {run['finished_at']}: "
-            f"exit {run.get('exit_status')} ({run.get('exit_meaning')}), "
+            f"{_exit_of(run)}, "
             f"{run.get('new_records', 0)} new record(s)"
         )
     else:
@@ -125,7 +137,7 @@ def format_status(status: dict[str, Any]) -> str:
             f"{f['code']} {f['reason']} ({f['attempts']} attempts)" for f in status["failed"]
         )
     if status["recent_runs"]:
-        lines.append("  recent runs, records per layout:")
+        lines.append("  recent runs, pages read per layout:")
         for run in status["recent_runs"]:
             layouts = ", ".join(f"{name} {n}" for name, n in sorted(run["layouts"].items()))
             parts = [layouts or "no record"]

@@ -230,6 +230,8 @@ class ArchiveRun:
             self.stats.inc_value("archive/dropped/duplicate_content")
         elif decision.verdict is Verdict.REPEAT:
             self.stats.inc_value("archive/dropped/repeat")
+        elif decision.verdict is Verdict.NOT_REVISED:
+            self.stats.inc_value("archive/records/not_revised")
         if decision.counted_as is None:
             return
         self.settled.add(code)

@@ -42,7 +42,7 @@ def human_summary(summary: dict[str, Any]) -> str:
         lines.append("  layout changed: " + "; ".join(summary["layout_changed"]))
         if summary.get("layouts"):
             layouts = ", ".join(f"{name} {n}" for name, n in sorted(summary["layouts"].items()))
-            lines.append(f"  records per layout: {layouts}")
+            lines.append(f"  pages read per layout: {layouts}")
         for kind, codes in sorted(summary.get("samples", {}).items()):
             lines.append(f"  {kind}, e.g. codes {', '.join(map(str, codes))}")
     return "\n".join(lines)

@@ -30,6 +30,7 @@ class Verdict(enum.StrEnum):
     UNCHANGED = "unchanged"  # an archived story fetched again, same content
     REPEAT = "repeat"  # this run already settled the code: nothing more to do
     DUPLICATE_CONTENT = "duplicate_content"  # another code holds this content
+    NOT_REVISED = "not_revised"  # the generic layer's reading of an archived story
     OUTCOME = "outcome"  # anything but a record: not found, failed, blocked, ...
 
 
@@ -42,6 +43,7 @@ class Observation:
     sha256: str | None = None
     detail: str | None = None
     ref_code: int | None = None
+    generic: bool = False  # the record came from the generic layer, not a layout
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,13 @@ def transition(
     ('revision', 'archived', True, 2)
     >>> verdict(story("aa"), archived, holder=7)
     ('unchanged', None, False, 1)
+
+    The generic layer is a fallback for pages no layout knows: its reading of
+    a story a layout archived is never a revision (the page's template
+    changed, not the story; the run says so with exit 8):
+
+    >>> verdict(Observation(State.ARCHIVED, sha256="bb", generic=True), archived)
+    ('not_revised', None, False, 1)
 
     A story reached twice in one run (a redirect and its own code) is written
     once, and the second time is neither "unchanged" nor counted again:
@@ -124,6 +133,8 @@ def transition(
     is_archived = current is not None and current.state is State.ARCHIVED
     if is_archived and current is not None and current.sha256 == seen.sha256:
         return Decision(Verdict.UNCHANGED, counted)
+    if is_archived and seen.generic:
+        return Decision(Verdict.NOT_REVISED, counted)
     if holder_of_content is not None and holder_of_content != code:
         return Decision(
             Verdict.DUPLICATE_CONTENT,

@@ -15,6 +15,7 @@ from scrapy.exceptions import DropItem
 from crawler.extensions.run import ArchiveRun
 from crawler.ledger import State
 from crawler.ledger.rules import Observation, Verdict
+from crawler.pages.generic import GenericPage
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -23,6 +24,7 @@ WHY_NOT_WRITTEN = {
     Verdict.UNCHANGED: "unchanged since its last capture",
     Verdict.REPEAT: "already archived by this run",
     Verdict.DUPLICATE_CONTENT: "same content as another story",
+    Verdict.NOT_REVISED: "the generic layer's reading never revises an archived story",
 }
 
 
@@ -37,8 +39,9 @@ class DedupPipeline:
     def process_item(self, item: Any) -> Any:
         record = ItemAdapter(item)
         code = record["story_code"]
+        generic = record.get("layout") == GenericPage.name
         decision = self.run.decide(
-            code, Observation(State.ARCHIVED, sha256=record["content_sha256"])
+            code, Observation(State.ARCHIVED, sha256=record["content_sha256"], generic=generic)
         )
         if not decision.write_line:
             raise DropItem(f"story {code}: {WHY_NOT_WRITTEN[decision.verdict]}")

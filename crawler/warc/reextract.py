@@ -31,6 +31,7 @@ from crawler.items import StoryItem
 from crawler.ledger import ArchivedLine, Ledger, SQLiteLedger, State
 from crawler.ledger.rules import Observation, Verdict, transition
 from crawler.pages import StoryPage, read_answer
+from crawler.pages.generic import GenericPage
 from crawler.pages.layouts import LAYOUTS
 from crawler.pipelines.validate import missing_fields, rejection_reason
 from crawler.warc.index import Original, WarcIndex
@@ -62,6 +63,8 @@ class ReextractReport:
     revisions: int = 0
     unchanged: int = 0
     rejected: int = 0
+    generic: int = 0  # records the generic layer made (a page no layout knows)
+    not_revised: int = 0  # generic readings of archived stories: kept as they were
     no_response: int = 0  # captures whose outcome had no usable response
     states: Counter[str] = field(default_factory=Counter)  # other states recorded
     archive_file: str | None = None
@@ -77,6 +80,8 @@ class ReextractReport:
             f"{self.no_response}",
             f"new records {self.new}, revisions {self.revisions}, unchanged {self.unchanged}, "
             f"rejected {self.rejected}",
+            f"made by the generic layer {self.generic}, archived stories it could not"
+            f" revise {self.not_revised}",
             f"other states recorded: {states}",
             f"written to {self.archive_file}" if self.written else "nothing written",
         ]
@@ -213,8 +218,9 @@ class Reextraction:
             self._record(code, State.FAILED, f"invalid record: {reason}", None)
             return
         sha256 = record["content_sha256"]
+        generic = record.get("layout") == GenericPage.name
         decision = transition(
-            Observation(State.ARCHIVED, sha256=sha256),
+            Observation(State.ARCHIVED, sha256=sha256, generic=generic),
             self.ledger.get(code),
             settled_this_run=False,
             archived_this_run=False,
@@ -224,12 +230,16 @@ class Reextraction:
         if decision.verdict is Verdict.UNCHANGED:
             self.report.unchanged += 1
             return
+        if decision.verdict is Verdict.NOT_REVISED:
+            self.report.not_revised += 1
+            return
         if not decision.write_line:
             if decision.record is not None:
                 self._record(code, decision.record, None, decision.ref_code)
             return
         record["revision"] = decision.revision
         record["previous_sha256"] = decision.previous_sha256
+        self.report.generic += generic
         if decision.verdict is Verdict.REVISION:
             self.report.revisions += 1
         else:
