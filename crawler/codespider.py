@@ -51,8 +51,9 @@ LOOKUP_CHUNK = 1000
 ROBOTS_REFUSAL = "Forbidden by robots.txt"
 AGE = re.compile(r"^\s*(\d+)\s*([hdw])\s*$", re.IGNORECASE)
 AGE_UNITS = {"h": "hours", "d": "days", "w": "weeks"}
-# A refresh window past a century is a typo (and past the calendar's end).
-MAX_AGE = timedelta(days=36525)
+# A refresh window of a thousand years already means "everything"; a larger
+# one is a typo, and would run past the calendar's start.
+MAX_AGE = timedelta(days=365250)
 LANGUAGE = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?")
 # How often a plan waiting for room in the engine looks again (seconds).
 BACKOUT_POLL = 0.01
@@ -66,7 +67,7 @@ def parse_age(text: str) -> timedelta:
     >>> parse_age("99999999d")
     Traceback (most recent call last):
     ...
-    crawler.errors.BadArguments: refresh: '99999999d' reaches back further than 36525 days
+    crawler.errors.BadArguments: refresh: '99999999d' reaches back further than 365250 days
     >>> parse_age("soon")
     Traceback (most recent call last):
     ...
