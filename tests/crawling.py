@@ -161,3 +161,14 @@ def scrapy_command(*args: str, timeout: float = 60) -> subprocess.CompletedProce
     return subprocess.run(
         [*SCRAPY, *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False
     )
+
+
+def wait_for(predicate: Any, timeout: float = 30.0) -> None:
+    """Poll until ``predicate()`` holds: a guard against a hang, not a measure."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        time.sleep(0.05)

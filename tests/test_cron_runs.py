@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import signal
 import sqlite3
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,17 +16,9 @@ from crawler.runs import (
     read_runs,
     start_run_file,
 )
-from tests.crawling import crawl_cli, scrapy_command, start_cli
+from tests.crawling import crawl_cli, scrapy_command, start_cli, wait_for
 from tests.replica import ReplicaSite, make_story
 from tests.verifying import assert_ledger_matches_archive
-
-
-def wait_for(predicate, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.05)
 
 
 def running_files(archive_dir: Path) -> list[dict]:

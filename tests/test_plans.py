@@ -9,23 +9,13 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 
 from crawler.ledger import SQLiteLedger, State
-from tests.crawling import crawl, start_cli
+from tests.crawling import crawl, start_cli, wait_for
 from tests.replica import make_story
 from tests.test_crawl_stories import ledger_state
 from tests.verifying import assert_ledger_matches_archive
 
 PROBE = {"LATEST_PROBE_MISSES": 5}
 HUGE = "1-10000000"
-
-
-def wait_for(condition, polls: int = 600) -> None:
-    import time
-
-    for _ in range(polls):
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition never became true")
 
 
 def test_a_huge_range_is_planned_as_the_engine_takes_it(replica, archive_dir) -> None:

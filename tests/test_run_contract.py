@@ -8,13 +8,12 @@ import os
 import signal
 import socket
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
 from crawler.archive.lock import RunLock
-from tests.crawling import crawl, crawl_cli, scrapy_command, start_cli
+from tests.crawling import crawl, crawl_cli, scrapy_command, start_cli, wait_for
 from tests.replica import ReplicaSite, make_story
 from tests.verifying import assert_ledger_matches_archive
 
@@ -23,14 +22,6 @@ def slow_site(replica: ReplicaSite, codes: range, delay: float) -> None:
     for code in codes:
         replica.add_story(make_story(code))
         replica.set_fault(code, "slow", delay=delay)
-
-
-def wait_for(predicate, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.05)
 
 
 def wait_for_line(process: subprocess.Popen[str], text: str) -> str:
