@@ -187,8 +187,10 @@ class _Run(Protocol):
     started_at: str
     directory: Path
     arguments: dict[str, Any]
-    ledger: Ledger
     crawler: Crawler
+
+    @property
+    def ledger(self) -> Ledger: ...
 
 
 def begin_run(run: _Run, site: str) -> None:

@@ -9,6 +9,7 @@ record reaches its file before the ledger calls its code archived.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from crawler.archive.lock import LockHeld, RunLock
 from crawler.archive.repair import RepairReport, repair
 from crawler.archive.writer import ArchiveWriter
 from crawler.errors import ArchiveLocked, StorageError
-from crawler.ledger import ArchivedLine, Ledger, LedgerDamaged, SQLiteLedger, State
+from crawler.ledger import ArchivedLine, LedgerDamaged, SQLiteLedger, State
 from crawler.lockwait import acquire_lock
 
 logger = logging.getLogger(__name__)
@@ -38,7 +39,7 @@ class ArchiveStore:
         except OSError as exc:
             raise StorageError(f"cannot use archive directory {directory}: {exc}") from exc
         try:
-            self.ledger: Ledger = SQLiteLedger.in_directory(directory)
+            self.ledger = SQLiteLedger.in_directory(directory)
             self.repair_report: RepairReport = repair(directory, self.ledger)
         except LedgerDamaged:
             self.lock.release()
@@ -75,6 +76,9 @@ class ArchiveStore:
             problem = f"cannot close {self.writer.path}: {exc}"
         try:
             self.ledger.close()
+        except sqlite3.Error as exc:
+            # The lines are in the files: the next start's repair adopts them.
+            problem = problem or f"cannot commit the ledger: {exc}"
         finally:
             self.lock.release()
         return problem

@@ -19,6 +19,7 @@ from itemadapter import ItemAdapter
 from scrapy import Spider, signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import deferred_from_coro
+from twisted.internet.task import LoopingCall
 
 from crawler.archive.repair import RepairReport
 from crawler.archive.store import ArchiveStore
@@ -93,11 +94,13 @@ class ArchiveRun:
         self.exit_status: ExitCode | None = None
         self.arguments: dict[str, Any] = {}
         self.failure_log = FailureLog.from_settings(settings)
+        self.fsync_interval = settings.getfloat("ARCHIVE_FSYNC_INTERVAL")
+        self._commits = LoopingCall(self._commit_tick)
 
         self.store = ArchiveStore(
             self.directory,
             self.run_id,
-            settings.getfloat("ARCHIVE_FSYNC_INTERVAL"),
+            self.fsync_interval,
             lock_wait=parse_duration(settings.get("ARCHIVE_LOCK_WAIT", 0), "ARCHIVE_LOCK_WAIT"),
         )
         self.ledger = self.store.ledger
@@ -273,7 +276,18 @@ class ArchiveRun:
             begin_run(self, self.crawler.settings.get("SITE_URL"))
         except (OSError, sqlite3.Error) as exc:
             self._storage_failed(f"cannot write the run file: {exc}")
+        # One ledger commit per fsync tick, not one per code: a kill loses at
+        # most a tick's rows, which the next start adopts or asks again.
+        self.ledger.hold_commits(self.fsync_interval)
+        if self.fsync_interval > 0:
+            self._commits.start(self.fsync_interval, now=False)
         self._watch_shutdown_signals()
+
+    def _commit_tick(self) -> None:
+        try:
+            self.ledger.commit()
+        except sqlite3.Error as exc:
+            self._storage_failed(f"cannot write the ledger: {exc}")
 
     def _watch_shutdown_signals(self) -> None:
         """Note the first SIGTERM/SIGINT, then let Scrapy's handler stop the
@@ -319,6 +333,8 @@ class ArchiveRun:
             assert self.exit_status is not None
             return self.exit_status
         self.finished = True
+        if self._commits.running:
+            self._commits.stop()
         if reason == "finished":
             # A request Scrapy dropped without an answer must not leave its
             # code in no state at all.

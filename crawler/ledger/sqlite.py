@@ -2,8 +2,12 @@
 
 A code look-up is a primary-key search, so it costs the same with ten codes or
 ten million; nothing at start-up reads the archive files. WAL with
-``synchronous=NORMAL`` keeps each per-record commit cheap; a commit that a power
-cut loses is recovered from the archive tail by the repair at the next start.
+``synchronous=NORMAL`` keeps each commit cheap; a commit that a power cut loses
+is recovered from the archive tail by the repair at the next start. A crawl
+holds its writes in one transaction and commits them on the archive's fsync
+tick (:meth:`SQLiteLedger.hold_commits`): a kill loses at most that tick's rows,
+which the same repair adopts from the archive lines (records) or which the next
+run asks again (every other state).
 
 A damaged file (garbage pages, a garbage header, a cut) raises
 :class:`LedgerDamaged` from whichever call first touches the damage, never a
@@ -13,10 +17,12 @@ the same, ``scrapy archive-verify --repair``, which rebuilds the ledger from the
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
 import sqlite3
+import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -156,6 +162,8 @@ class SQLiteLedger:
         if header_damaged(self.path):
             raise LedgerDamaged(self.path, "not an SQLite file: its header is damaged")
         self._db = sqlite3.connect(self.path, isolation_level=None)
+        self._commit_interval = 0.0
+        self._held_since = 0.0
         try:
             self._open()
         except BaseException:
@@ -173,8 +181,38 @@ class SQLiteLedger:
     def in_directory(cls, directory: str | Path) -> SQLiteLedger:
         return cls(Path(directory) / cls.FILENAME)
 
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The ledger's connection, for tables of other packages in the same
+        file (the WARC index): their writes then share the ledger's
+        transactions instead of waiting for its lock."""
+        return self._db
+
+    def hold_commits(self, interval: float) -> None:
+        """From now on, keep writes in an open transaction and commit it at
+        most every ``interval`` seconds (on a write, or on :meth:`commit`):
+        one commit per tick instead of one per code. 0 commits each write."""
+        self._commit_interval = interval
+
+    @_guarded
+    def commit(self) -> None:
+        """Commit what writes are held (the tick, the end of a run)."""
+        if self._db.in_transaction:
+            self._db.execute("COMMIT")
+
+    def _written(self) -> None:
+        """After a write: commit it now, or when its tick comes."""
+        if not self._db.in_transaction:
+            return
+        now = time.monotonic()
+        if self._commit_interval <= 0 or now - self._held_since >= self._commit_interval:
+            self._db.execute("COMMIT")
+
     def close(self) -> None:
-        self._db.close()
+        try:
+            self.commit()
+        finally:
+            self._db.close()
 
     @classmethod
     def move_aside(cls, path: Path, stamp: str) -> Path:
@@ -329,7 +367,7 @@ class SQLiteLedger:
     def record_archived(self, line: ArchivedLine) -> None:
         """The line is already in the archive file: record it and the file's
         new committed size in one transaction."""
-        with self._transaction():
+        with self._write():
             self._upsert_archived(line)
             self._db.execute(
                 "INSERT INTO archive_files (name, committed_size) VALUES (?, ?)"
@@ -366,7 +404,7 @@ class SQLiteLedger:
         an archived code is never passed here)."""
         if state is State.ARCHIVED:
             raise ValueError("use record_archived() for archived codes")
-        with self._transaction():
+        with self._write():
             current = self.get(code)
             attempts = (current.attempts if current else 0) + 1 if state is State.FAILED else 0
             self._db.execute(
@@ -463,7 +501,7 @@ class SQLiteLedger:
 
     @_guarded
     def record_run(self, run_id: str, summary: dict[str, Any]) -> None:
-        with self._transaction():
+        with self._write():
             self._db.execute(
                 "INSERT INTO runs (run_id, started_at, finished_at, spider, exit_status, summary)"
                 " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (run_id) DO UPDATE SET"
@@ -480,7 +518,6 @@ class SQLiteLedger:
             )
 
     @_guarded
-    @_guarded
     def recent_runs(self, count: int) -> list[dict[str, Any]]:
         """The ``count`` runs recorded last, newest first (insertion order,
         as :meth:`last_run`)."""
@@ -495,6 +532,22 @@ class SQLiteLedger:
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self._db)
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[None]:
+        """One write: in its own transaction, or in the held one (see
+        :meth:`hold_commits`), which a failed write rolls back whole: its
+        archive lines are adopted again at the next start."""
+        if not self._db.in_transaction:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._held_since = time.monotonic()
+        try:
+            yield
+        except BaseException:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise
+        self._written()
 
 
 class _Transaction:

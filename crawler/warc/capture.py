@@ -28,6 +28,7 @@ from twisted.internet.threads import deferToThread
 from warcio.statusandheaders import StatusAndHeaders
 
 from crawler.errors import StorageError
+from crawler.ledger import SQLiteLedger
 from crawler.warc.index import Original, WarcIndex
 from crawler.warc.records import (
     BUILDER,
@@ -67,6 +68,7 @@ class WarcCapture:
         crawler: Crawler,
         archive_dir: Path,
         run_id: str,
+        ledger: SQLiteLedger,
         *,
         max_bytes: int,
         fsync_interval: float,
@@ -76,7 +78,7 @@ class WarcCapture:
         self.stats = crawler.stats
         self.run_id = run_id
         self.site_url = crawler.settings.get("SITE_URL", "").rstrip("/")
-        self.index = WarcIndex.in_directory(archive_dir)
+        self.index = WarcIndex.on_ledger(ledger)
         self.repair_report = repair_warc(archive_dir, self.index)
         self._report_repair(self.repair_report)
         self.writer = WarcFileWriter(
@@ -108,6 +110,7 @@ class WarcCapture:
             crawler,
             Path(settings.get("ARCHIVE_DIR", "archive")),
             run.run_id,
+            run.ledger,
             max_bytes=settings.getint("ARCHIVE_WARC_MAX_BYTES"),
             fsync_interval=settings.getfloat("ARCHIVE_FSYNC_INTERVAL"),
             level=settings.getint("ARCHIVE_WARC_GZIP_LEVEL"),

@@ -47,19 +47,29 @@ class Original:
 
 
 class WarcIndex:
-    def __init__(self, path: str | Path):
-        self._db = sqlite3.connect(path, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA busy_timeout=5000")
+    def __init__(self, db: sqlite3.Connection, *, owned: bool):
+        self._db = db
+        self._owned = owned
         self._db.executescript(SCHEMA)
 
     @classmethod
     def in_directory(cls, archive_dir: str | Path) -> WarcIndex:
-        return cls(Path(archive_dir) / SQLiteLedger.FILENAME)
+        """On a connection of its own."""
+        db = sqlite3.connect(Path(archive_dir) / SQLiteLedger.FILENAME, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA busy_timeout=5000")
+        return cls(db, owned=True)
+
+    @classmethod
+    def on_ledger(cls, ledger: SQLiteLedger) -> WarcIndex:
+        """On the ledger's connection: a crawl's index rows are committed with
+        the ledger's (one transaction per tick), never waiting for its lock."""
+        return cls(ledger.connection, owned=False)
 
     def close(self) -> None:
-        self._db.close()
+        if self._owned:
+            self._db.close()
 
     def original(self, digest: str) -> Original | None:
         row = self._db.execute(
