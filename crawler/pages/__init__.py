@@ -26,7 +26,7 @@ from scrapy.http import Response, TextResponse
 from crawler.items import StoryItem
 from crawler.ledger.base import State
 from crawler.pages.answers import blocked_kind, is_listing_or_home, site_error
-from crawler.pages.base import Document, StoryPage
+from crawler.pages.base import Document, StoryPage, layout_marks
 from crawler.pages.encoding import check_charset
 from crawler.pages.generic import GenericPage
 from crawler.pages.layouts import LAYOUTS
@@ -97,7 +97,8 @@ def read_page(
     if charset.corrected is not None:
         notes.append("charset_corrected")
         response = response.replace(encoding=charset.corrected)
-    doc = Document(parse_page(response, utf8_body=charset.utf8), response.url)
+    root = parse_page(response, utf8_body=charset.utf8)
+    doc = Document(root, response.url, layout_marks(tuple(layouts)))
     notes += language_notes(doc, language)
 
     layout = choose_layout(doc, layouts)
