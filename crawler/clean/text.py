@@ -41,9 +41,11 @@ def normalize_text(value: str | None) -> str:
     """
     if not value:
         return ""
-    # Collapsing white space first changes nothing below (an entity holds no
-    # white space, and neither does a control code), and most text then has
-    # neither an entity nor a control code: one pass over it instead of three.
+    # Collapsing white space first changes nothing below (neither an entity
+    # nor a control code holds white space), and most text has neither: it is
+    # done after the split. isprintable() is the quick test for no control
+    # code; text it refuses (ZWNJ and other format characters are not
+    # printable either) takes the regular expression.
     text = " ".join(value.split())
     if "&" not in text and (text.isprintable() or _CONTROL.search(text) is None):
         return text

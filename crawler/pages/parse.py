@@ -1,10 +1,9 @@
 """A page's lxml tree: the tree Scrapy's ``response.selector`` builds, for less.
 
 ``response.selector`` decodes the whole body to text, strips it, then encodes
-it back to UTF-8 for libxml2; it also decodes the body once more to look for a
-``<base>`` element, and it is cached on the response, so the response and its
-selector reference each other and the tree lives until the cyclic garbage
-collector runs. For a UTF-8 page the bytes libxml2 would get are the body's own
+it back to UTF-8 for libxml2, and it is cached on the response, so the
+response and its selector reference each other and the tree lives until the
+cyclic garbage collector runs. For a UTF-8 page the bytes libxml2 would get are the body's own
 bytes, stripped the same way, so :func:`parse_page` hands it those, and keeps
 nothing on the response: the tree is freed as soon as its reader lets go.
 """
