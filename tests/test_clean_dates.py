@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import jdatetime
 import pytest
+from dateutil.parser import isoparse
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -665,3 +666,44 @@ def test_month_first_utc_text_names_the_same_instant(
     assert parsed is not None
     assert parsed.timestamp() == moment.timestamp()
     assert to_iso(parsed) == to_iso(moment)
+
+
+@given(
+    year=st.sampled_from(["0001", "1999", "2023", "2024", "9999"]),
+    month=st.sampled_from(["00", "01", "02", "12", "13"]),
+    day=st.sampled_from(["00", "01", "28", "29", "30", "31", "32"]),
+    hour=st.sampled_from(["00", "09", "23", "24", "25"]),
+    minute=st.sampled_from(["00", "59", "60"]),
+    second=st.sampled_from(["", ":00", ":59", ":60"]),
+    separator=st.sampled_from("T "),
+    zone=st.sampled_from(["", "Z"])
+    | st.builds(
+        "{}{}:{}".format,
+        st.sampled_from("+-"),
+        st.sampled_from(["00", "03", "14", "23", "24", "25"]),
+        st.sampled_from(["00", "30", "59", "60"]),
+    ),
+)
+def test_meta_date_reads_every_iso_value_as_isoparse_does(
+    year: str,
+    month: str,
+    day: str,
+    hour: str,
+    minute: str,
+    second: str,
+    separator: str,
+    zone: str,
+) -> None:
+    # Whether a value names an instant (hour 24, day 30 of February, an offset
+    # of 25 hours...) and which one: as python-dateutil's isoparse reads it.
+    value = f"{year}-{month}-{day}{separator}{hour}:{minute}{second}{zone}"
+    try:
+        parsed = isoparse(value)
+        expected = (
+            parsed.replace(tzinfo=TEHRAN) if parsed.tzinfo is None else parsed.astimezone(TEHRAN)
+        )
+    except (ValueError, OverflowError):
+        assert meta_date(value) is None
+    else:
+        reading = parse_meta_date(value)
+        assert reading is not None and to_iso(reading) == to_iso(expected)

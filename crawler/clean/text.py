@@ -41,7 +41,14 @@ def normalize_text(value: str | None) -> str:
     """
     if not value:
         return ""
-    text = value
+    # Collapsing white space first changes nothing below (neither an entity
+    # nor a control code holds white space), and most text has neither: it is
+    # done after the split. isprintable() is the quick test for no control
+    # code; text it refuses (ZWNJ and other format characters are not
+    # printable either) takes the regular expression.
+    text = " ".join(value.split())
+    if "&" not in text and (text.isprintable() or _CONTROL.search(text) is None):
+        return text
     # Decoding can yield control codes (&#x85;) and removing one can join the
     # halves of an entity, hence the loop until both are done.
     while True:

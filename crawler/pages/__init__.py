@@ -26,10 +26,11 @@ from scrapy.http import Response, TextResponse
 from crawler.items import StoryItem
 from crawler.ledger.base import State
 from crawler.pages.answers import blocked_kind, is_listing_or_home, site_error
-from crawler.pages.base import Document, StoryPage
-from crawler.pages.encoding import corrected_encoding
+from crawler.pages.base import Document, StoryPage, layout_marks
+from crawler.pages.encoding import check_charset
 from crawler.pages.generic import GenericPage
 from crawler.pages.layouts import LAYOUTS
+from crawler.pages.parse import parse_page
 
 Outcome = Literal["story", "not_found", "unrecognized", "blocked"]
 
@@ -92,11 +93,12 @@ def read_page(
     if not isinstance(response, TextResponse):
         kind = (response.headers.get("Content-Type") or b"").decode("latin-1") or "no type"
         return PageReading("unrecognized", detail=f"not an HTML page ({kind})")
-    encoding = corrected_encoding(response.body, response.encoding)
-    if encoding is not None:
+    charset = check_charset(response.body, response.encoding)
+    if charset.corrected is not None:
         notes.append("charset_corrected")
-        response = response.replace(encoding=encoding)
-    doc = Document(response.selector.root, response.url)
+        response = response.replace(encoding=charset.corrected)
+    root = parse_page(response, utf8_body=charset.utf8)
+    doc = Document(root, response.url, layout_marks(tuple(layouts)))
     notes += language_notes(doc, language)
 
     layout = choose_layout(doc, layouts)

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import ClassVar
 from urllib.parse import urldefrag, urljoin, urlsplit
 
@@ -26,9 +26,12 @@ from crawler.clean.text import normalize_optional, normalize_text
 from crawler.clean.urls import code_in_url, without_query
 from crawler.items import StoryItem, content_sha256
 
-# Where template slots are looked up: every id and class attribute of the page,
-# read with one query (see Document.marked).
+# Where template slots are looked up: the page's id and class attributes, each
+# kind read with one query (see Document.marked and MarkSet).
 IDS_AND_CLASSES = etree.XPath(".//@id | .//@class")
+ID_ATTRIBUTES = etree.XPath(".//@id")
+CLASS_ATTRIBUTES = etree.XPath(".//@class")
+ANY_ID_OF = etree.XPath("boolean(id($ids))")
 # XPath's normalize-space(), which CSS class matching uses, splits on these
 # four characters only; str.split() would also split on NBSP and others.
 CLASS_NAME = re.compile(r"[^ \t\n\r]+")
@@ -39,8 +42,6 @@ SLOT_SELECTOR = re.compile(
 )
 SLOT_FILTER = re.compile(r"\.(?P<cls>[\w-]+)|\[(?P<attr>[\w-]+)=(?P<value>[\w-]+)\]")
 
-# <meta> and <link rel=canonical> in one pass over the page, not one each.
-METAS_AND_CANONICAL = etree.XPath("//meta | //link[@rel='canonical']")
 HTML_LANG = etree.XPath("string(/html/@lang)")
 BODY_TEXT = etree.XPath("string(//body)")
 IMAGES_IN = etree.XPath(".//img")
@@ -55,6 +56,8 @@ META_TITLE = frozenset({"og:title", "dcterms.title"})
 META_DATE = frozenset({"dcterms.created", "article:published_time"})
 META_SECTION = frozenset({"article:section"})
 META_URL = frozenset({"og:url"})
+# A <meta>'s property, name and itemprop.
+MetaKeys = tuple[str | None, str | None, str | None]
 
 # Never part of a story's text: their whole subtree is skipped.
 SKIPPED_TAGS = frozenset(
@@ -70,6 +73,7 @@ BLOCK_TAGS = frozenset(
     {"p", "div", "li", "ul", "ol", "blockquote", "h2", "h3", "h4", "h5", "h6", "section",
      "article", "table", "tr", "td", "th", "pre", "dl", "dt", "dd", "header", "footer", "hr"}
 )  # fmt: skip
+BREAKING_TAGS = BLOCK_TAGS | {"br"}
 
 
 @dataclass(frozen=True)
@@ -93,7 +97,7 @@ class Slot:
     """
 
     css: str
-    mark: str  # the "#id" or ".class" part, as Document.marked keys it
+    mark: str  # the "#id" or ".class" part, as Document.elements_marked takes it
     tag: str | None
     tests: tuple[tuple[str, str], ...] = field(default=(), repr=False)
     # From the marked elements to the selected ones, over all marked elements
@@ -127,8 +131,8 @@ class Slot:
                 return False
         return True
 
-    def select(self, marked: dict[str, list[etree._Element]]) -> list[etree._Element]:
-        elements = marked.get(self.mark, [])
+    def select(self, elements: list[etree._Element]) -> list[etree._Element]:
+        """What the slot selects, given every element with its mark in document order."""
         if elements and (self.tag is not None or self.tests):
             elements = [element for element in elements if self._passes(element)]
         if self.step is None or not elements:
@@ -141,23 +145,109 @@ def slots(*selectors: str) -> tuple[Slot, ...]:
     return tuple(map(Slot.parse, selectors))
 
 
+def _marks_index(
+    attributes: list[etree._ElementUnicodeResult], names: re.Pattern[str]
+) -> dict[str, list[etree._Element]]:
+    """Elements under "#id" and under each ".class" ``names`` finds in their
+    id and class attributes, in document order."""
+    marked: defaultdict[str, list[etree._Element]] = defaultdict(list)
+    for value in attributes:
+        if value.attrname == "id":
+            if names.fullmatch(value):
+                marked["#" + value].append(value.getparent())
+        elif found := names.findall(value):
+            element = value.getparent()
+            # dict.fromkeys: an element naming a class twice is selected once.
+            for name in dict.fromkeys(found):
+                marked["." + name].append(element)
+    return marked
+
+
+@dataclass(frozen=True)
+class MarkSet:
+    """The ids and classes a set of layouts looks up, so a page's index holds
+    only those: most of a page's ids and classes are never asked for, and
+    most pages have none of the ids (libxml2 keeps a table of an HTML
+    document's ids, so that takes a look-up, not a pass over the page).
+
+    >>> marks = MarkSet.of(["#main", ".title", ".tags_title"])
+    >>> page = '<div id="main" class="tags_title title"><p class="title"/></div>'
+    >>> def index(root):
+    ...     found = {**marks.ids_index(root), **marks.classes_index(root)}
+    ...     return {mark: [element.tag for element in elements] for mark, elements in found.items()}
+    >>> index(etree.fromstring(page, etree.HTMLParser()))
+    {'#main': ['div'], '.tags_title': ['div'], '.title': ['div', 'p']}
+    >>> index(etree.fromstring(page)) == index(etree.fromstring(page, etree.HTMLParser()))
+    True
+    """
+
+    marks: frozenset[str]
+    ids: str = field(repr=False)  # space-separated, as XPath's id() takes them
+    # One id or class name of the set, as a whole token of its attribute.
+    id_names: re.Pattern[str] = field(repr=False)
+    class_names: re.Pattern[str] = field(repr=False)
+
+    @classmethod
+    def of(cls, marks: Iterable[str]) -> MarkSet:
+        marks = frozenset(marks)
+        ids = sorted(mark[1:] for mark in marks if mark.startswith("#"))
+        classes = sorted(mark[1:] for mark in marks if mark.startswith("."))
+        return cls(marks, " ".join(ids), _any_token(ids), _any_token(classes))
+
+    def ids_index(self, root: etree._Element) -> dict[str, list[etree._Element]]:
+        if not self.ids:
+            return {}
+        # Only an HTML parser makes every id attribute an id (XML needs a DTD).
+        html_ids = isinstance(root.getroottree().parser, etree.HTMLParser)
+        if html_ids and not ANY_ID_OF(root, ids=self.ids):
+            return {}
+        return _marks_index(ID_ATTRIBUTES(root), self.id_names)
+
+    def classes_index(self, root: etree._Element) -> dict[str, list[etree._Element]]:
+        return _marks_index(CLASS_ATTRIBUTES(root), self.class_names)
+
+
+def _any_token(names: list[str]) -> re.Pattern[str]:
+    """One of ``names`` as a whole token of an attribute (tokens are separated
+    as CSS class matching separates them).
+
+    >>> _any_token(["tags", "title"]).findall("tags_title title x-tags tags")
+    ['title', 'tags']
+    """
+    alternatives = "|".join(map(re.escape, names)) or "(?!)"
+    return re.compile(rf"(?<![^ \t\n\r])(?:{alternatives})(?![^ \t\n\r])")
+
+
+NO_MARKS = MarkSet.of(())
+
+
 class Document:
     """One parsed page and what every layout looks things up in, each found
-    once: the id/class index, the metadata, the canonical links. ``root`` is
-    the lxml document (``response.selector.root``); ``url`` the final
-    response URL."""
+    once: the template marks, the metadata, the canonical links. ``root`` is
+    the lxml document (see :func:`crawler.pages.parse.parse_page`); ``url``
+    the final response URL; ``marks`` the ids and classes the layouts name
+    (:func:`layout_marks`): a slot with another mark is answered too, from an
+    index of every id and class built when first needed."""
 
-    def __init__(self, root: etree._Element, url: str):
+    def __init__(self, root: etree._Element, url: str, marks: MarkSet = NO_MARKS):
         self.root = root
         self.url = url
+        self._marks = marks
+
+    @cached_property
+    def _ids(self) -> dict[str, list[etree._Element]]:
+        return self._marks.ids_index(self.root)
+
+    @cached_property
+    def _classes(self) -> dict[str, list[etree._Element]]:
+        return self._marks.classes_index(self.root)
 
     @cached_property
     def marked(self) -> dict[str, list[etree._Element]]:
         """Every element with an id or a class, under "#id" and under each
-        ".class", in document order: what every template slot is looked up in.
-        Built with one query, because a query per slot scans the whole page
-        each time, and most slots miss (the layout switch tries every layout's
-        slots on every page)."""
+        ".class", in document order. Built with one query, because a query per
+        slot scans the whole page each time, and most slots miss (the layout
+        switch tries every layout's slots on every page)."""
         marked: defaultdict[str, list[etree._Element]] = defaultdict(list)
         for value in IDS_AND_CLASSES(self.root):
             element = value.getparent()
@@ -169,30 +259,41 @@ class Document:
                     marked["." + name].append(element)
         return marked
 
+    def elements_marked(self, mark: str) -> list[etree._Element]:
+        """The elements with ``mark`` ("#id" or ".class"), in document order."""
+        if mark not in self._marks.marks:
+            return self.marked.get(mark, [])
+        return (self._ids if mark.startswith("#") else self._classes).get(mark, [])
+
     def select(self, slot: Slot) -> list[etree._Element]:
-        return slot.select(self.marked)
+        return slot.select(self.elements_marked(slot.mark))
 
     def first(self, candidates: tuple[Slot, ...]) -> list[etree._Element]:
         """What the first slot that selects anything selects."""
         for slot in candidates:
-            elements = slot.select(self.marked)
+            elements = self.select(slot)
             if elements:
                 return elements
         return []
 
     @cached_property
-    def _heads(self) -> tuple[list[etree._Element], list[str]]:
-        metas, canonical = [], []
-        for element in METAS_AND_CANONICAL(self.root):
+    def _heads(self) -> tuple[list[tuple[str, MetaKeys]], list[str]]:
+        """Each <meta> with a content, as (content, its property, name and
+        itemprop), and the canonical links: one pass over the page, in
+        document order (lxml's tag filter, not a query: it creates no
+        element for the rest of the page)."""
+        metas: list[tuple[str, MetaKeys]] = []
+        canonical: list[str] = []
+        for element in self.root.iter("meta", "link"):
             if element.tag == "meta":
-                metas.append(element)
-            elif href := (element.get("href") or "").strip():
+                if (content := element.get("content")) is not None:
+                    keys = (element.get("property"), element.get("name"), element.get("itemprop"))
+                    metas.append((content, keys))
+            elif element.get("rel") == "canonical" and (
+                href := (element.get("href") or "").strip()
+            ):
                 canonical.append(self.absolute(href))
         return metas, canonical
-
-    @property
-    def metas(self) -> list[etree._Element]:
-        return self._heads[0]
 
     def absolute(self, href: str) -> str:
         """``href`` resolved against the page (urljoin only when it is relative)."""
@@ -203,13 +304,8 @@ class Document:
         ``itemprop`` is one of ``names``, in document order."""
         return [
             content
-            for meta in self.metas
-            if (content := meta.get("content")) is not None
-            and (
-                meta.get("property") in names
-                or meta.get("name") in names
-                or meta.get("itemprop") in names
-            )
+            for content, (prop, name, itemprop) in self._heads[0]
+            if prop in names or name in names or itemprop in names
         ]
 
     @property
@@ -238,13 +334,15 @@ class Document:
         return frozenset(hosts)
 
 
-def _skipped(element: etree._Element) -> bool:
-    tag = element.tag
+def _skipped(element: etree._Element, tag: object) -> bool:
     if not isinstance(tag, str):  # comments and processing instructions
         return True
     if tag in SKIPPED_TAGS:
         return True
-    marks = f"{element.get('class', '')} {element.get('id', '')}"
+    cls, ident = element.get("class"), element.get("id")
+    if cls is None and ident is None:
+        return False
+    marks = f"{cls or ''} {ident or ''}"
     return bool(marks.strip()) and SKIPPED_CLASS.search(marks) is not None
 
 
@@ -280,27 +378,28 @@ def text_blocks(
     parts: list[str] = []
     walker = etree.iterwalk(container, events=("start", "end"))
     for event, element in walker:
-        is_block = element.tag in BLOCK_TAGS or element.tag == "br"
+        tag = element.tag
+        is_block = tag in BREAKING_TAGS
         if event == "start":
             if element is not container and (
-                _skipped(element)
-                or (element.tag in ("p", "li") and _is_story_link_block(element, site_hosts))
+                _skipped(element, tag)
+                or (tag in ("p", "li") and _is_story_link_block(element, site_hosts))
             ):
                 walker.skip_subtree()
                 continue
             if is_block and parts:
                 yield "".join(parts)
                 parts = []
-            if element.text and element.tag not in SKIPPED_TAGS:
-                parts.append(element.text)
+            if (text := element.text) and tag not in SKIPPED_TAGS:
+                parts.append(text)
         else:
             if element is container:
                 break
             if is_block and parts:
                 yield "".join(parts)
                 parts = []
-            if element.tail:
-                parts.append(element.tail)
+            if tail := element.tail:
+                parts.append(tail)
     if parts:
         yield "".join(parts)
 
@@ -531,3 +630,22 @@ class StoryPage:
             layout=self.name,
             content_sha256=content_sha256(title, lead, body) if title and body else None,
         )
+
+
+@lru_cache(maxsize=16)
+def layout_marks(layouts: tuple[type[StoryPage], ...]) -> MarkSet:
+    """Every mark the slots of ``layouts`` name: the slots they hold as class
+    attributes, their evidence's included.
+
+    >>> from crawler.pages.layouts import NewsStudioClassic
+    >>> sorted(layout_marks((NewsStudioClassic,)).marks)[:3]
+    ['#docDiv3Date', '#docDiv3TitrMain', '#docDiv3TitrRou']
+    """
+    marks: set[str] = set()
+    for layout in layouts:
+        for klass in layout.__mro__:
+            for value in vars(klass).values():
+                for held in value.values() if isinstance(value, dict) else (value,):
+                    if isinstance(held, tuple):
+                        marks.update(slot.mark for slot in held if isinstance(slot, Slot))
+    return MarkSet.of(marks)

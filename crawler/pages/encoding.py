@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from typing import NamedTuple
 
 ARABIC_LETTERS = re.compile("[\u0600-\u06ff]{3,}")
 
@@ -22,21 +23,28 @@ def _canonical(name: str) -> str:
         return name.lower()
 
 
-def corrected_encoding(body: bytes, declared: str) -> str | None:
-    """The encoding the body really is in, when it is not ``declared``.
+class Charset(NamedTuple):
+    """What the bytes say about a body's declared charset."""
+
+    corrected: str | None  # the encoding the body really is in, when it is not the declared one
+    utf8: bool  # the body is valid UTF-8 (plain ASCII included)
+
+
+def check_charset(body: bytes, declared: str) -> Charset:
+    """The body's real encoding when it is not ``declared``, and whether it is UTF-8.
 
     >>> text = "سلام دنیا".encode("utf-8")
-    >>> corrected_encoding(text, "cp1256")
-    'utf-8'
-    >>> corrected_encoding("سلام عليكم".encode("cp1256"), "utf-8")
-    'cp1256'
-    >>> corrected_encoding(b"plain ascii", "cp1256") is None
-    True
-    >>> corrected_encoding(text, "utf-8") is None
-    True
+    >>> check_charset(text, "cp1256")
+    Charset(corrected='utf-8', utf8=True)
+    >>> check_charset("سلام عليكم".encode("cp1256"), "utf-8")
+    Charset(corrected='cp1256', utf8=False)
+    >>> check_charset(b"plain ascii", "cp1256")
+    Charset(corrected=None, utf8=True)
+    >>> check_charset(text, "utf-8")
+    Charset(corrected=None, utf8=True)
     """
     if body.isascii():
-        return None
+        return Charset(None, utf8=True)
     declared = _canonical(declared)
     try:
         body.decode("utf-8")
@@ -44,6 +52,6 @@ def corrected_encoding(body: bytes, declared: str) -> str | None:
         if declared == "utf-8":
             legacy = body.decode("cp1256", errors="replace")
             if ARABIC_LETTERS.search(legacy):
-                return "cp1256"
-        return None
-    return "utf-8" if declared != "utf-8" else None
+                return Charset("cp1256", utf8=False)
+        return Charset(None, utf8=False)
+    return Charset("utf-8" if declared != "utf-8" else None, utf8=True)
