@@ -16,7 +16,6 @@ import unicodedata
 from functools import cached_property
 from typing import Any, ClassVar
 
-import trafilatura
 from lxml import etree
 
 from crawler.clean.dates import choose_published
@@ -63,6 +62,10 @@ class GenericPage(StoryPage):
 
     @cached_property
     def _reading(self) -> dict[str, Any]:
+        # Imported here: it costs a tenth of a second at every start, and
+        # most runs never meet a page no layout knows.
+        import trafilatura
+
         # trafilatura prunes the tree it is given: a copy keeps the page whole.
         result = trafilatura.bare_extraction(
             copy.deepcopy(self.doc.root),
