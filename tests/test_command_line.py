@@ -13,7 +13,7 @@ from scrapy.settings import Settings
 
 from crawler.checks import PROJECT_PREFIXES, check_settings, parsers_for
 from crawler.ledger import SQLiteLedger
-from tests.crawling import TEST_SETTINGS, crawl_cli, scrapy_command
+from tests.crawling import ROOT, TEST_SETTINGS, crawl_cli, scrapy_command
 from tests.replica import ReplicaSite, make_story
 
 CODE = 480000
@@ -220,6 +220,62 @@ def test_archive_commands_without_an_archive_say_so_in_one_line(tmp_path, comman
     result = scrapy_command(command, "--dir", str(missing))
     assert refused_line(result) == f"scrapy {command}: no archive in {missing} (no such directory)"
     assert not missing.exists()
+
+
+ARCHIVE_COMMANDS = sorted(
+    path.stem for path in (ROOT / "crawler" / "commands").glob("archive-*.py")
+)
+# What each command needs besides --dir to do its work on an empty archive.
+COMMAND_WORDS = {
+    "archive-show": ["406025"],
+    "archive-export": ["-o", "{tmp}/out.jsonl"],
+    "archive-report": ["-o", "{tmp}/report.html"],
+}
+
+
+@pytest.mark.parametrize("command", ARCHIVE_COMMANDS)
+def test_every_archive_command_refuses_a_mistyped_setting(empty_archive, tmp_path, command) -> None:
+    before = archive_snapshot(empty_archive)
+    words = [word.format(tmp=tmp_path) for word in COMMAND_WORDS.get(command, [])]
+    result = scrapy_command(
+        command, *words, "--dir", str(empty_archive), "-s", "ARCHIVE_DIRR=/elsewhere"
+    )
+    assert refused_line(result) == (
+        f"scrapy {command}: setting ARCHIVE_DIRR is not a setting of this project"
+        " (did you mean ARCHIVE_DIR?)"
+    )
+    assert archive_snapshot(empty_archive) == before
+    assert sorted(path.name for path in tmp_path.iterdir()) == [empty_archive.name]
+
+
+@pytest.mark.parametrize(
+    ("command", "setting", "message"),
+    [
+        ("archive-reextract", "SITE_LANGUAGE=English", "'English' is not a language code"),
+        ("archive-verify", "ARCHIVE_FSYNC_INTERVAL=often", "'often' is not a number"),
+    ],
+)
+def test_archive_commands_refuse_a_setting_that_does_not_parse(
+    empty_archive, command, setting, message
+) -> None:
+    before = archive_snapshot(empty_archive)
+    result = scrapy_command(command, "--dir", str(empty_archive), "-s", setting)
+    line = refused_line(result)
+    assert line.startswith(f"scrapy {command}: setting {setting.split('=')[0]}: "), line
+    assert message in line
+    assert archive_snapshot(empty_archive) == before
+
+
+def test_the_monitoring_check_answers_unknown_to_a_mistyped_setting(empty_archive) -> None:
+    result = scrapy_command(
+        "archive-status", "--check", "--dir", str(empty_archive),
+        "-s", "ARCHIVE_CHECK_MAX_SILENSE=2d",
+    )  # fmt: skip
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert result.stdout == (
+        "ARCHIVE UNKNOWN - setting ARCHIVE_CHECK_MAX_SILENSE is not a setting of this project"
+        " (did you mean ARCHIVE_CHECK_MAX_SILENCE?)\n"
+    )
 
 
 def test_archive_commands_still_take_their_options(empty_archive) -> None:

@@ -8,13 +8,14 @@ import argparse
 import sqlite3
 import sys
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NoReturn
 
 from scrapy.commands import ScrapyCommand
+from scrapy.utils.project import get_project_settings
 
 from crawler.archive.lock import LockHeld
 from crawler.archive.writer import ARCHIVE_GLOB
-from crawler.checks import check_command_line, refuse
+from crawler.checks import check_command_line, check_settings, refuse
 from crawler.errors import BadArguments, ExitCode
 from crawler.ledger import LedgerDamaged, SQLiteLedger
 
@@ -28,6 +29,8 @@ class ArchiveCommand(ScrapyCommand):
     default_settings: ClassVar[dict[str, Any]] = {"LOG_ENABLED": False}
     # How many positional arguments the command takes; more is an error.
     positional_arguments: ClassVar[int] = 0
+    # Whether the command runs a crawl, whose components must then load.
+    crawls: ClassVar[bool] = False
 
     @classmethod
     def command_name(cls) -> str:
@@ -48,6 +51,17 @@ class ArchiveCommand(ScrapyCommand):
             check_command_line(self.command_name(), args, self.positional_arguments)
         except BadArguments as exc:
             refuse(self.command_name(), str(exc))
+        # The crawl's own checks: `-s ARCHIVE_DIRR=x` must not read the
+        # default archive as if nothing had been mistyped.
+        assert self.settings is not None
+        try:
+            check_settings(self.settings, get_project_settings(), components=self.crawls)
+        except BadArguments as exc:
+            self.refuse_settings(opts, str(exc))
+
+    def refuse_settings(self, opts: argparse.Namespace, message: str) -> NoReturn:
+        """Stop on a setting that does not pass the checks (exit status 2)."""
+        refuse(self.command_name(), message)
 
     def archive_dir(self, opts: argparse.Namespace) -> Path:
         assert self.settings is not None

@@ -59,6 +59,7 @@ def start_replica() -> Any:
 
 class Command(ArchiveCommand):
     default_settings: ClassVar[dict[str, Any]] = {}
+    crawls = True
 
     def syntax(self) -> str:
         return "[--dir DIR]"
