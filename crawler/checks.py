@@ -15,6 +15,7 @@ import dataclasses
 import difflib
 import json
 import logging
+import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Mapping
@@ -308,6 +309,23 @@ def ratios_by_field(value: Any) -> dict[str, float]:
     return parsed
 
 
+def directory(value: Any) -> str:
+    """A directory's path. An empty one would put the archive wherever the
+    command happens to run.
+
+    >>> directory("/srv/archive")
+    '/srv/archive'
+    >>> directory(" ")
+    Traceback (most recent call last):
+    ...
+    ValueError: ' ' names no directory (give one, e.g. archive or /srv/archive)
+    """
+    path = os.fspath(value) if isinstance(value, str | os.PathLike) else None
+    if not isinstance(path, str) or not path.strip():
+        raise ValueError(f"{value!r} names no directory (give one, e.g. archive or /srv/archive)")
+    return path
+
+
 LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 
 
@@ -348,6 +366,7 @@ def log_level(value: Any) -> Any:
 # checked (its component has a default).
 CHECKED_SETTINGS: dict[str, Parser] = {
     "SITE_LANGUAGE": language,
+    "ARCHIVE_DIR": directory,
     "ARCHIVE_FSYNC_INTERVAL": duration,
     "ARCHIVE_NOT_FOUND_RECHECK_DAYS": duration,
     "ARCHIVE_FAILED_MAX_RATIO": ratio,
@@ -448,12 +467,14 @@ def parsers_for(project: BaseSettings) -> dict[str, Parser]:
     reads one with getint or getfloat is the table's business.
 
     >>> project = BaseSettings({"LATEST_NEW_LIMIT": 5, "ARCHIVE_NEW_SWITCH": True,
-    ...     "ARCHIVE_DIR": "archive", "DOWNLOAD_DELAY": 0.25})
+    ...     "ARCHIVE_NEW_PATH": "p", "DOWNLOAD_DELAY": 0.25})
     >>> parsers = parsers_for(project)
     >>> parsers["LATEST_NEW_LIMIT"].__name__, parsers["ARCHIVE_NEW_SWITCH"].__name__
     ('duration', 'boolean')
-    >>> "ARCHIVE_DIR" in parsers, parsers["DOWNLOAD_DELAY"] is CHECKED_SETTINGS["DOWNLOAD_DELAY"]
-    (False, True)
+    >>> "ARCHIVE_NEW_PATH" in parsers
+    False
+    >>> parsers["DOWNLOAD_DELAY"] is CHECKED_SETTINGS["DOWNLOAD_DELAY"]
+    True
     """
     parsers = dict(CHECKED_SETTINGS)
     for name in project:

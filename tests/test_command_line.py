@@ -6,6 +6,8 @@ the archive."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -13,7 +15,7 @@ from scrapy.settings import Settings
 
 from crawler.checks import PROJECT_PREFIXES, check_settings, parsers_for
 from crawler.ledger import SQLiteLedger
-from tests.crawling import ROOT, TEST_SETTINGS, crawl_cli, scrapy_command
+from tests.crawling import ROOT, SCRAPY, TEST_SETTINGS, crawl_cli, scrapy_command
 from tests.replica import ReplicaSite, make_story
 
 CODE = 480000
@@ -276,6 +278,52 @@ def test_the_monitoring_check_answers_unknown_to_a_mistyped_setting(empty_archiv
         "ARCHIVE UNKNOWN - setting ARCHIVE_CHECK_MAX_SILENSE is not a setting of this project"
         " (did you mean ARCHIVE_CHECK_MAX_SILENCE?)\n"
     )
+
+
+def scrapy_in(cwd: Path, *words: str) -> subprocess.CompletedProcess[str]:
+    """A scrapy command run from ``cwd``, outside the repository: whatever a
+    command writes to its current directory lands there, not in the clone."""
+    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "crawler.settings", "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [*SCRAPY, *words], cwd=cwd, env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_an_empty_archive_dir_is_a_usage_error_and_nothing_is_written(replica, tmp_path) -> None:
+    replica.add_story(make_story(CODE))
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    result = scrapy_in(
+        cwd, "crawl", "stories", "-a", f"codes={CODE}",
+        "-s", f"SITE_URL={replica.url}", "-s", "ARCHIVE_DIR=",
+    )  # fmt: skip
+    assert refused_line(result) == (
+        "scrapy crawl: setting ARCHIVE_DIR: '' names no directory"
+        " (give one, e.g. archive or /srv/archive)"
+    )
+    assert list(cwd.iterdir()) == []
+    assert replica.requests_total() == 0
+
+
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [
+        (
+            ["-s", "ARCHIVE_DIR="],
+            "scrapy archive-status: setting ARCHIVE_DIR: '' names no directory",
+        ),
+        (["--dir", ""], "scrapy archive-status: --dir is empty: give the archive directory"),
+    ],
+)
+def test_an_empty_archive_directory_is_refused_by_the_archive_commands(
+    empty_archive, words, expected
+) -> None:
+    # Run from inside an archive, and from beside one: an empty name read as
+    # the current directory or as the default would find it and exit 0.
+    (empty_archive / "archive").mkdir()
+    SQLiteLedger.in_directory(empty_archive / "archive").close()
+    result = scrapy_in(empty_archive, "archive-status", *words)
+    assert refused_line(result).startswith(expected)
 
 
 def test_archive_commands_still_take_their_options(empty_archive) -> None:

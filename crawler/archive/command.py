@@ -49,6 +49,9 @@ class ArchiveCommand(ScrapyCommand):
         # `archive-verify --repiar` must not run a plain verify and exit 0.
         try:
             check_command_line(self.command_name(), args, self.positional_arguments)
+            if opts.dir is not None and not opts.dir.strip():
+                # Not the ARCHIVE_DIR setting, nor the current directory.
+                raise BadArguments("--dir is empty: give the archive directory")
         except BadArguments as exc:
             refuse(self.command_name(), str(exc))
         # The crawl's own checks: `-s ARCHIVE_DIRR=x` must not read the
