@@ -327,10 +327,15 @@ def directory(value: Any) -> str:
 
 
 LANGUAGE = re.compile(r"^[a-z]{2,3}$")
+# The editions the project reads: the site's English one, and the Persian
+# one its CMS families publish. Any other code puts every story URL under a
+# path the site does not have, and every story would be filed not_found; a
+# new edition needs its pages and dates read first.
+EDITIONS = ("en", "fa")
 
 
 def language(value: Any) -> str:
-    """A short language code as the site's URLs use it (``en``, ``fa``).
+    """An edition's language code as the site's URLs use it (``en``, ``fa``).
 
     >>> language("fa")
     'fa'
@@ -338,9 +343,15 @@ def language(value: Any) -> str:
     Traceback (most recent call last):
     ...
     ValueError: 'English' is not a language code such as en or fa
+    >>> language("xx")
+    Traceback (most recent call last):
+    ...
+    ValueError: 'xx' is not an edition this project reads (en, fa)
     """
     if not isinstance(value, str) or not LANGUAGE.match(value):
         raise ValueError(f"{value!r} is not a language code such as en or fa")
+    if value not in EDITIONS:
+        raise ValueError(f"{value!r} is not an edition this project reads ({', '.join(EDITIONS)})")
     return value
 
 

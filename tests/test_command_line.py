@@ -47,6 +47,7 @@ def refused_line(result) -> str:
         ("ARCHIVE_FIELD_MISSING_MAX_RATIO", "kicker=1", "'kicker=1' is not a JSON object"),
         ("ARCHIVE_FIELD_MISSING_MAX_RATIO", '{"kiker": 1}', "(did you mean kicker?)"),
         ("SITE_LANGUAGE", "English", "'English' is not a language code"),
+        ("SITE_LANGUAGE", "xx", "'xx' is not an edition this project reads (en, fa)"),
         ("CONCURRENT_REQUESTS", "0", "'0' is below 1"),
         ("DOWNLOAD_DELAY", "-1", "'-1' is negative"),
         ("DOWNLOAD_TIMEOUT", "soon", "'soon' is not a number"),
