@@ -13,11 +13,11 @@ from typing import Any, ClassVar, NoReturn
 from scrapy.commands import ScrapyCommand
 from scrapy.utils.project import get_project_settings
 
-from crawler.archive.lock import LockHeld
+from crawler.archive.lock import LockHeld, cannot_write
 from crawler.archive.writer import ARCHIVE_GLOB
 from crawler.checks import check_command_line, check_settings, refuse
-from crawler.errors import BadArguments, ExitCode
-from crawler.ledger import LedgerDamaged, SQLiteLedger
+from crawler.errors import BadArguments, ExitCode, StorageError
+from crawler.ledger import SQLiteLedger
 
 
 class NoArchive(Exception):
@@ -84,10 +84,26 @@ class ArchiveCommand(ScrapyCommand):
             self.fail(str(exc), ExitCode.USAGE)
         except LockHeld as exc:
             self.fail(str(exc), ExitCode.LOCKED)
-        except LedgerDamaged as exc:
+        except StorageError as exc:
             self.fail(str(exc), ExitCode.STORAGE)
-        except (OSError, sqlite3.Error) as exc:
+        except OSError as exc:
+            writer = self.writer(opts)
+            if writer and cannot_write(exc):
+                self.fail(
+                    f"{writer} writes the archive, which cannot be written here"
+                    f" ({exc.strerror}: {exc.filename})",
+                    ExitCode.STORAGE,
+                )
+            else:
+                self.fail(f"cannot read the archive: {exc}", ExitCode.STORAGE)
+        except sqlite3.Error as exc:
             self.fail(f"cannot read the archive: {exc}", ExitCode.STORAGE)
+
+    def writer(self, opts: argparse.Namespace) -> str | None:
+        """What of the command writes the archive (``--repair``), named in the
+        line that says it cannot; None when it only reads, and so needs no
+        write access."""
+        return None
 
     def fail(self, message: str, status: ExitCode) -> None:
         print(f"scrapy {self.command_name()}: {message}", file=sys.stderr)

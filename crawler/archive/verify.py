@@ -462,7 +462,7 @@ def verify_directory(directory: Path) -> Verification:
     if not path.exists():
         return verify(directory, None)
     try:
-        ledger = SQLiteLedger(path)
+        ledger = SQLiteLedger(path, read_only=True)
     except LedgerDamaged as exc:
         return verify(directory, None, damage=exc.why)
     try:

@@ -134,7 +134,7 @@ class Command(ArchiveCommand):
     def _show(self, directory: Path) -> None:
         if not (directory / SQLiteLedger.FILENAME).exists():
             return
-        ledger = SQLiteLedger.in_directory(directory)
+        ledger = SQLiteLedger.in_directory(directory, read_only=True)
         try:
             summary = ledger.last_run()
         finally:

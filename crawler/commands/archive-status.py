@@ -24,7 +24,7 @@ def archive_status(directory: Path) -> dict[str, Any]:
             f"no ledger in {directory}: `scrapy archive-verify --repair --dir {directory}`"
             " builds it from the archive files"
         )
-    ledger = SQLiteLedger.in_directory(directory)
+    ledger = SQLiteLedger.in_directory(directory, read_only=True)
     try:
         counts = ledger.counts()
         low, high = ledger.code_range()
