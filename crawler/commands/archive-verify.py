@@ -79,6 +79,12 @@ class Command(ArchiveCommand):
                 print(f"repaired: {action}")
             for problem in report.problems:
                 print(problem)
+            if report.awaiting_capture:
+                print(
+                    f"{report.awaiting_capture} archived stor"
+                    f"{'y' if report.awaiting_capture == 1 else 'ies'} await a new WARC capture"
+                    " (it was lost): the next crawl that covers them fetches them"
+                )
             verdict = "clean" if report.ok else f"{len(report.problems)} problem(s)"
             print(
                 f"{report.files} file(s), {report.lines} line(s), {report.codes} stories: {verdict}"

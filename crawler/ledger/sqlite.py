@@ -25,6 +25,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 from crawler.clean.dates import utc_now_iso
 from crawler.errors import StorageError
 from crawler.ledger.base import ArchivedLine, CodeState, State
+from crawler.ledger.rules import CAPTURE_LOST
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS codes (
@@ -548,6 +549,40 @@ class SQLiteLedger:
             self._db.execute(
                 "UPDATE archive_files SET committed_size = MIN(committed_size, ?) WHERE name = ?",
                 (size, archive_file),
+            )
+
+    @_guarded
+    def forget_captures(self, codes: Iterable[int]) -> list[int]:
+        """Codes whose WARC capture is gone, so that the next run that covers
+        them fetches them again; return those that are archived.
+
+        An archived code keeps its record (forgetting it would archive the
+        story a second time): its detail says ``CAPTURE_LOST``, which makes it
+        due (``rules.due``) until :meth:`captured_again`. Any other code is
+        forgotten, as if never asked."""
+        codes = list(codes)
+        with self._transaction():
+            self._db.executemany(
+                "DELETE FROM codes WHERE code = ? AND state != 'archived'", [(c,) for c in codes]
+            )
+            kept = [
+                code
+                for code in codes
+                if self._db.execute(
+                    "UPDATE codes SET detail = ? WHERE code = ? AND state = 'archived'",
+                    (CAPTURE_LOST, code),
+                ).rowcount
+            ]
+        return kept
+
+    @_guarded
+    def captured_again(self, codes: Iterable[int]) -> None:
+        """Archived codes whose lost capture a run made again: settled again."""
+        with self._transaction():
+            self._db.executemany(
+                "UPDATE codes SET detail = NULL WHERE code = ? AND state = 'archived'"
+                " AND detail = ?",
+                [(code, CAPTURE_LOST) for code in codes],
             )
 
     # -- runs ---------------------------------------------------------------
