@@ -235,7 +235,7 @@ def gather(directory: Path) -> Facts:
     ledger_path = directory / SQLiteLedger.FILENAME
     if not ledger_path.is_file():
         raise FileNotFoundError(f"no archive in {directory} (no {SQLiteLedger.FILENAME})")
-    ledger = SQLiteLedger.in_directory(directory)
+    ledger = SQLiteLedger.in_directory(directory, read_only=True)
     try:
         newest = ledger.newest_story()
         failed = ledger.counts().get("failed", 0)

@@ -6,6 +6,8 @@ the archive."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -13,7 +15,7 @@ from scrapy.settings import Settings
 
 from crawler.checks import PROJECT_PREFIXES, check_settings, parsers_for
 from crawler.ledger import SQLiteLedger
-from tests.crawling import TEST_SETTINGS, crawl_cli, scrapy_command
+from tests.crawling import ROOT, SCRAPY, TEST_SETTINGS, crawl_cli, scrapy_command
 from tests.replica import ReplicaSite, make_story
 
 CODE = 480000
@@ -45,6 +47,7 @@ def refused_line(result) -> str:
         ("ARCHIVE_FIELD_MISSING_MAX_RATIO", "kicker=1", "'kicker=1' is not a JSON object"),
         ("ARCHIVE_FIELD_MISSING_MAX_RATIO", '{"kiker": 1}', "(did you mean kicker?)"),
         ("SITE_LANGUAGE", "English", "'English' is not a language code"),
+        ("SITE_LANGUAGE", "xx", "'xx' is not an edition this project reads (en, fa)"),
         ("CONCURRENT_REQUESTS", "0", "'0' is below 1"),
         ("DOWNLOAD_DELAY", "-1", "'-1' is negative"),
         ("DOWNLOAD_TIMEOUT", "soon", "'soon' is not a number"),
@@ -220,6 +223,108 @@ def test_archive_commands_without_an_archive_say_so_in_one_line(tmp_path, comman
     result = scrapy_command(command, "--dir", str(missing))
     assert refused_line(result) == f"scrapy {command}: no archive in {missing} (no such directory)"
     assert not missing.exists()
+
+
+ARCHIVE_COMMANDS = sorted(
+    path.stem for path in (ROOT / "crawler" / "commands").glob("archive-*.py")
+)
+# What each command needs besides --dir to do its work on an empty archive.
+COMMAND_WORDS = {
+    "archive-show": ["406025"],
+    "archive-export": ["-o", "{tmp}/out.jsonl"],
+    "archive-report": ["-o", "{tmp}/report.html"],
+}
+
+
+@pytest.mark.parametrize("command", ARCHIVE_COMMANDS)
+def test_every_archive_command_refuses_a_mistyped_setting(empty_archive, tmp_path, command) -> None:
+    before = archive_snapshot(empty_archive)
+    words = [word.format(tmp=tmp_path) for word in COMMAND_WORDS.get(command, [])]
+    result = scrapy_command(
+        command, *words, "--dir", str(empty_archive), "-s", "ARCHIVE_DIRR=/elsewhere"
+    )
+    assert refused_line(result) == (
+        f"scrapy {command}: setting ARCHIVE_DIRR is not a setting of this project"
+        " (did you mean ARCHIVE_DIR?)"
+    )
+    assert archive_snapshot(empty_archive) == before
+    assert sorted(path.name for path in tmp_path.iterdir()) == [empty_archive.name]
+
+
+@pytest.mark.parametrize(
+    ("command", "setting", "message"),
+    [
+        ("archive-reextract", "SITE_LANGUAGE=English", "'English' is not a language code"),
+        ("archive-verify", "ARCHIVE_FSYNC_INTERVAL=often", "'often' is not a number"),
+    ],
+)
+def test_archive_commands_refuse_a_setting_that_does_not_parse(
+    empty_archive, command, setting, message
+) -> None:
+    before = archive_snapshot(empty_archive)
+    result = scrapy_command(command, "--dir", str(empty_archive), "-s", setting)
+    line = refused_line(result)
+    assert line.startswith(f"scrapy {command}: setting {setting.split('=')[0]}: "), line
+    assert message in line
+    assert archive_snapshot(empty_archive) == before
+
+
+def test_the_monitoring_check_answers_unknown_to_a_mistyped_setting(empty_archive) -> None:
+    result = scrapy_command(
+        "archive-status", "--check", "--dir", str(empty_archive),
+        "-s", "ARCHIVE_CHECK_MAX_SILENSE=2d",
+    )  # fmt: skip
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert result.stdout == (
+        "ARCHIVE UNKNOWN - setting ARCHIVE_CHECK_MAX_SILENSE is not a setting of this project"
+        " (did you mean ARCHIVE_CHECK_MAX_SILENCE?)\n"
+    )
+
+
+def scrapy_in(cwd: Path, *words: str) -> subprocess.CompletedProcess[str]:
+    """A scrapy command run from ``cwd``, outside the repository: whatever a
+    command writes to its current directory lands there, not in the clone."""
+    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "crawler.settings", "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [*SCRAPY, *words], cwd=cwd, env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_an_empty_archive_dir_is_a_usage_error_and_nothing_is_written(replica, tmp_path) -> None:
+    replica.add_story(make_story(CODE))
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    result = scrapy_in(
+        cwd, "crawl", "stories", "-a", f"codes={CODE}",
+        "-s", f"SITE_URL={replica.url}", "-s", "ARCHIVE_DIR=",
+    )  # fmt: skip
+    assert refused_line(result) == (
+        "scrapy crawl: setting ARCHIVE_DIR: '' names no directory"
+        " (give one, e.g. archive or /srv/archive)"
+    )
+    assert list(cwd.iterdir()) == []
+    assert replica.requests_total() == 0
+
+
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [
+        (
+            ["-s", "ARCHIVE_DIR="],
+            "scrapy archive-status: setting ARCHIVE_DIR: '' names no directory",
+        ),
+        (["--dir", ""], "scrapy archive-status: --dir is empty: give the archive directory"),
+    ],
+)
+def test_an_empty_archive_directory_is_refused_by_the_archive_commands(
+    empty_archive, words, expected
+) -> None:
+    # Run from inside an archive, and from beside one: an empty name read as
+    # the current directory or as the default would find it and exit 0.
+    (empty_archive / "archive").mkdir()
+    SQLiteLedger.in_directory(empty_archive / "archive").close()
+    result = scrapy_in(empty_archive, "archive-status", *words)
+    assert refused_line(result).startswith(expected)
 
 
 def test_archive_commands_still_take_their_options(empty_archive) -> None:

@@ -14,7 +14,7 @@ from scrapy.utils.test import get_crawler
 
 from crawler.middlewares.reachability import ReachabilityWatch
 from crawler.runs import read_runs
-from tests.crawling import crawl_cli
+from tests.crawling import crawl_cli, start_cli
 from tests.replica import make_story
 
 # A LATEST_PROBE_MISSES of 2 keeps the runs short; the line count does not depend on it.
@@ -109,6 +109,38 @@ def test_closed_port_stops_as_site_unreachable_with_exit_4(archive_dir) -> None:
     assert run["finish_reason"] == "site_unreachable"
     assert "The site cannot be reached: no answer in 2s" in result.log
     assert "Traceback" not in result.log
+
+
+def test_an_unreachable_site_ends_the_run_without_waiting_out_a_backoff(archive_dir) -> None:
+    # A backoff of an hour: a run that waited one out would outlive the test.
+    hour_backoffs = {"RETRY_TIMES": 5, "RETRY_BACKOFF_BASE": 3600, "RETRY_BACKOFF_MAX": 3600}
+    process = start_cli(
+        "stories",
+        closed_port_url(),
+        archive_dir,
+        settings={**hour_backoffs, "ARCHIVE_UNREACHABLE_AFTER": "1s"},
+        codes="1-3",
+    )
+    try:
+        assert process.stdout is not None
+        log = []
+        for line in process.stdout:
+            log.append(line)
+            if "The site cannot be reached" in line:
+                break
+        assert "The site cannot be reached: no answer in 1s" in log[-1], "".join(log)
+        # A guard against the hang, not a measure: the backoff lasts an hour.
+        status = process.wait(timeout=60)
+    finally:
+        process.kill()
+        process.communicate()
+    assert status == 4
+    run = read_runs(archive_dir)[-1]
+    assert run["finish_reason"] == "site_unreachable"
+    # robots.txt's retry was waiting out its backoff when the spider closed:
+    # the wait was cut short, and the retry never sent.
+    assert run["stats"]["archive/retry/backoff_cut"] == 1
+    assert run["stats"]["archive/unreachable/connection_failures"] == 1
 
 
 def test_name_that_does_not_resolve_stops_as_site_unreachable(archive_dir) -> None:

@@ -8,15 +8,18 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from crawler.ledger import ArchivedLine, SQLiteLedger, State
+from crawler.ledger.rules import CAPTURE_LOST, AskPolicy, due
 from crawler.warc.index import WarcIndex
 from crawler.warc.records import BUILDER
 from crawler.warc.repair import repair_warc, whole_members_end
 from crawler.warc.verify import verify_warc
 from crawler.warc.writer import WarcFileWriter, serialize
-from tests.crawling import crawl
+from tests.crawling import crawl, scrapy_command
 from tests.killloop import run_kill_loop
 from tests.replica import make_story
 
@@ -88,7 +91,7 @@ def test_captures_lost_with_a_files_end_are_reported_and_forgotten(tmp_path) -> 
 
     report = repair_warc(tmp_path, index)
     assert report.uncaptured == [2, 3]
-    assert index.forget_codes(report.uncaptured) == []
+    assert ledger.forget_captures(report.uncaptured) == []
     assert ledger.get(1) is not None
     assert ledger.get(2) is None and ledger.get(3) is None  # fetched again next run
     assert warcio_check(writer.path).returncode == 0
@@ -97,13 +100,36 @@ def test_captures_lost_with_a_files_end_are_reported_and_forgotten(tmp_path) -> 
 
 
 def test_an_archived_code_keeps_its_record_when_its_capture_is_lost(tmp_path) -> None:
-    index = WarcIndex.in_directory(tmp_path)
     ledger = SQLiteLedger.in_directory(tmp_path)
-    ledger.record_archived(ArchivedLine(5, "ab", "stories-x.jsonl", 0, 10, None, 1))
-    assert index.forget_codes([5]) == [5]
-    assert ledger.get(5) is not None
-    index.close()
+    line = ArchivedLine(5, "ab", "stories-x.jsonl", 0, 10, None, 1)
+    ledger.record_archived(line)
+    assert ledger.forget_captures([5]) == [5]
+    kept = ledger.get(5)
+    assert kept is not None and kept.state is State.ARCHIVED
+    assert (kept.sha256, kept.archive_file, kept.archive_offset) == ("ab", "stories-x.jsonl", 0)
+    # Asked again by the next run that covers it, until it is captured again.
+    week = AskPolicy(timedelta(days=7))
+    assert kept.detail == CAPTURE_LOST and due(kept, datetime.now(UTC), week)
+    ledger.captured_again([5])
+    again = ledger.get(5)
+    assert again is not None and again.detail is None and not due(again, datetime.now(UTC), week)
     ledger.close()
+
+
+def test_a_code_awaiting_a_new_capture_is_recaptured_only_by_a_later_capture(tmp_path) -> None:
+    _, index, _ = write_captures(tmp_path, [1, 2, 3])
+    index.await_recapture([1, 2, 3])  # their captures so far do not count
+    assert index.recaptured() == []
+    index.add_capture(1, "run2", "archived", "w.warc.gz", 10)
+    index.add_capture(2, "run2", "failed", "w.warc.gz", 20)  # a timeout: no page, no capture
+    index.add_capture(3, "run2", "not_found", "w.warc.gz", 30)  # the site's own answer
+    assert index.recaptured() == [1, 3]
+    assert index.recaptured() == [1, 3]  # until the ledger has them settled again
+    index.no_longer_awaited([1, 3])
+    assert index.recaptured() == []
+    index.add_capture(2, "run3", "archived", "w.warc.gz", 40)
+    assert index.recaptured() == [2]
+    index.close()
 
 
 def test_the_next_crawl_repairs_a_torn_tail_at_start(replica, archive_dir) -> None:
@@ -141,3 +167,88 @@ def test_sigkill_at_random_moments_leaves_every_code_captured(replica, archive_d
         ledger.close()
     assert len(archived) == report.stories
     assert verify_warc(archive_dir, archived) == []
+
+
+LOST = range(770000, 770003)  # captured in the first run's WARC file only
+KEPT = range(770003, 770006)
+ALL_CODES = "770000-770005"
+
+
+def an_archive_that_lost_a_warc_file(replica, archive_dir: Path) -> dict[str, bytes]:
+    """Three runs, then the first one's WARC file deleted: the stories it
+    captured have no capture left, and the refresh's revisits of two of them
+    refer to records that went with it. Returns the JSON Lines files."""
+    recent = datetime.now(ZoneInfo("Asia/Tehran")) - timedelta(days=1)
+    replica.add_stories(make_story(code, published=recent) for code in range(770000, 770006))
+    assert crawl("stories", replica.url, archive_dir, codes="770000-770002").exit_status == 0
+    assert crawl("stories", replica.url, archive_dir, codes="770003-770005").exit_status == 0
+    refresh = crawl("stories", replica.url, archive_dir, codes="770000-770001", refresh="7d")
+    assert refresh.stat("archive/warc/revisits") >= 2
+    first = sorted((archive_dir / "warc").glob("*.warc.gz"))[0]
+    first.unlink()
+    return story_files(archive_dir)
+
+
+def story_files(archive_dir: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in sorted(archive_dir.glob("stories-*.jsonl"))}
+
+
+def verify_cli(archive_dir: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    return scrapy_command("archive-verify", "--dir", str(archive_dir), *options)
+
+
+def test_a_deleted_warc_file_is_repaired_and_its_stories_captured_again(
+    replica, archive_dir
+) -> None:
+    files = an_archive_that_lost_a_warc_file(replica, archive_dir)
+    found = verify_cli(archive_dir)
+    assert found.returncode == 1
+    for code in LOST:
+        assert f"story {code}: archived, but no WARC response record captures it" in found.stdout
+    assert "which no file holds" in found.stdout
+
+    repaired = verify_cli(archive_dir, "--repair")
+    assert repaired.returncode == 0, repaired.stdout + repaired.stderr
+    assert (
+        "repaired: 3 archived stories without a WARC capture (codes 770000, 770001, 770002):"
+        " the records are kept, and the next crawl that covers them fetches them again to"
+        " capture them"
+    ) in repaired.stdout.splitlines()
+    assert repaired.stdout.splitlines()[-2:] == [
+        "3 archived stories await a new WARC capture (it was lost): the next crawl that"
+        " covers them fetches them",
+        "2 file(s), 6 line(s), 6 stories: clean",
+    ]
+    assert story_files(archive_dir) == files  # the records are kept, byte for byte
+
+    replica.reset_counts()
+    recaptured = crawl("stories", replica.url, archive_dir, codes=ALL_CODES)
+    assert recaptured.exit_status == 0
+    assert [replica.story_requests(code) for code in range(770000, 770006)] == [1, 1, 1, 0, 0, 0]
+    assert recaptured.stat("archive/records/unchanged") == 3
+    assert story_files(archive_dir) == files
+    clean = verify_cli(archive_dir)
+    assert clean.returncode == 0, clean.stdout
+    assert clean.stdout.splitlines() == ["2 file(s), 6 line(s), 6 stories: clean"]
+
+    # Captured again, they are settled again: the next run asks nothing.
+    replica.reset_counts()
+    assert crawl("stories", replica.url, archive_dir, codes=ALL_CODES).exit_status == 0
+    assert [replica.story_requests(code) for code in range(770000, 770006)] == [0] * 6
+    assert verify_cli(archive_dir).returncode == 0
+
+
+def test_the_next_crawl_captures_again_what_a_deleted_warc_file_held(replica, archive_dir) -> None:
+    files = an_archive_that_lost_a_warc_file(replica, archive_dir)
+    replica.reset_counts()
+    result = crawl("stories", replica.url, archive_dir, codes=ALL_CODES)
+    assert result.exit_status == 0
+    assert result.stat("archive/warc/repair/uncaptured") == 3
+    assert [replica.story_requests(code) for code in range(770000, 770006)] == [1, 1, 1, 0, 0, 0]
+    assert story_files(archive_dir) == files
+    clean = verify_cli(archive_dir)
+    assert clean.returncode == 0, clean.stdout
+    assert clean.stdout.splitlines()[-1].endswith(": clean")
+    replica.reset_counts()
+    assert crawl("stories", replica.url, archive_dir, codes=ALL_CODES).exit_status == 0
+    assert [replica.story_requests(code) for code in range(770000, 770006)] == [0] * 6

@@ -8,15 +8,16 @@ import argparse
 import sqlite3
 import sys
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NoReturn
 
 from scrapy.commands import ScrapyCommand
+from scrapy.utils.project import get_project_settings
 
-from crawler.archive.lock import LockHeld
+from crawler.archive.lock import LockHeld, cannot_write
 from crawler.archive.writer import ARCHIVE_GLOB
-from crawler.checks import check_command_line, refuse
-from crawler.errors import BadArguments, ExitCode
-from crawler.ledger import LedgerDamaged, SQLiteLedger
+from crawler.checks import check_command_line, check_settings, refuse
+from crawler.errors import BadArguments, ExitCode, StorageError
+from crawler.ledger import SQLiteLedger
 
 
 class NoArchive(Exception):
@@ -28,6 +29,8 @@ class ArchiveCommand(ScrapyCommand):
     default_settings: ClassVar[dict[str, Any]] = {"LOG_ENABLED": False}
     # How many positional arguments the command takes; more is an error.
     positional_arguments: ClassVar[int] = 0
+    # Whether the command runs a crawl, whose components must then load.
+    crawls: ClassVar[bool] = False
 
     @classmethod
     def command_name(cls) -> str:
@@ -46,8 +49,22 @@ class ArchiveCommand(ScrapyCommand):
         # `archive-verify --repiar` must not run a plain verify and exit 0.
         try:
             check_command_line(self.command_name(), args, self.positional_arguments)
+            if opts.dir is not None and not opts.dir.strip():
+                # Not the ARCHIVE_DIR setting, nor the current directory.
+                raise BadArguments("--dir is empty: give the archive directory")
         except BadArguments as exc:
             refuse(self.command_name(), str(exc))
+        # The crawl's own checks: `-s ARCHIVE_DIRR=x` must not read the
+        # default archive as if nothing had been mistyped.
+        assert self.settings is not None
+        try:
+            check_settings(self.settings, get_project_settings(), components=self.crawls)
+        except BadArguments as exc:
+            self.refuse_settings(opts, str(exc))
+
+    def refuse_settings(self, opts: argparse.Namespace, message: str) -> NoReturn:
+        """Stop on a setting that does not pass the checks (exit status 2)."""
+        refuse(self.command_name(), message)
 
     def archive_dir(self, opts: argparse.Namespace) -> Path:
         assert self.settings is not None
@@ -67,10 +84,26 @@ class ArchiveCommand(ScrapyCommand):
             self.fail(str(exc), ExitCode.USAGE)
         except LockHeld as exc:
             self.fail(str(exc), ExitCode.LOCKED)
-        except LedgerDamaged as exc:
+        except StorageError as exc:
             self.fail(str(exc), ExitCode.STORAGE)
-        except (OSError, sqlite3.Error) as exc:
+        except OSError as exc:
+            writer = self.writer(opts)
+            if writer and cannot_write(exc):
+                self.fail(
+                    f"{writer} writes the archive, which cannot be written here"
+                    f" ({exc.strerror}: {exc.filename})",
+                    ExitCode.STORAGE,
+                )
+            else:
+                self.fail(f"cannot read the archive: {exc}", ExitCode.STORAGE)
+        except sqlite3.Error as exc:
             self.fail(f"cannot read the archive: {exc}", ExitCode.STORAGE)
+
+    def writer(self, opts: argparse.Namespace) -> str | None:
+        """What of the command writes the archive (``--repair``), named in the
+        line that says it cannot; None when it only reads, and so needs no
+        write access."""
+        return None
 
     def fail(self, message: str, status: ExitCode) -> None:
         print(f"scrapy {self.command_name()}: {message}", file=sys.stderr)

@@ -38,8 +38,9 @@ from pathlib import Path
 
 from crawler.archive.read import compacting_name, connect
 from crawler.archive.writer import ARCHIVE_GLOB, fsync_directory
+from crawler.errors import StorageError
 from crawler.ledger import SQLiteLedger
-from crawler.ledger.sqlite import header_damaged
+from crawler.ledger.sqlite import header_damaged, open_read_only
 
 JOURNAL_SCHEMA = """
 CREATE TABLE IF NOT EXISTS compactions (
@@ -270,6 +271,32 @@ def finish_interrupted(directory: Path) -> list[str]:
         # No journal row: written, but never switched to.
         stale.unlink()
     return done
+
+
+def interrupted(directory: Path) -> list[str]:
+    """The month files of compactions a kill interrupted after their ledger
+    switch, read from the journal without writing: for a command that cannot
+    complete them. A missing or damaged ledger holds none."""
+    ledger = directory / SQLiteLedger.FILENAME
+    if not ledger.exists() or header_damaged(ledger):
+        return []
+    try:
+        db = open_read_only(ledger)
+    except (sqlite3.DatabaseError, StorageError):
+        return []  # the verifier reports it
+    try:
+        journalled = db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'compactions'"
+        ).fetchone()
+        return (
+            [target for (target,) in db.execute("SELECT target FROM compactions")]
+            if journalled
+            else []
+        )
+    except sqlite3.DatabaseError:
+        return []
+    finally:
+        db.close()
 
 
 def compact(directory: Path) -> CompactionReport:

@@ -7,6 +7,7 @@ start time) is only there to tell a person who holds it.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 from pathlib import Path
@@ -23,27 +24,46 @@ class LockHeld(Exception):
         super().__init__(f"another run holds the archive lock {path} ({holder or 'unknown'})")
 
 
+def cannot_write(exc: OSError) -> bool:
+    """Whether an error means the archive directory cannot be written here (a
+    read-only mount, another user's archive)."""
+    return exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM)
+
+
 class RunLock:
-    def __init__(self, directory: Path):
+    def __init__(self, directory: Path, *, read_only: bool = False):
+        """``read_only``: for a command that only reads an archive it cannot
+        write. ``flock`` needs no write access, so such a command still keeps
+        runs out while it reads; an archive without a lock file has never
+        had a run that could hold it."""
         self.path = directory / LOCK_NAME
+        self.read_only = read_only
         self._fd: int | None = None
 
     def acquire(self) -> None:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        if self.read_only:
+            try:
+                fd = os.open(self.path, os.O_RDONLY)
+            except FileNotFoundError:
+                return
+        else:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.pread(fd, 512, 0).decode("utf-8", "replace").strip()
             os.close(fd)
             raise LockHeld(self.path, holder) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"pid {os.getpid()} since {utc_now_iso()}\n".encode(), 0)
+        if not self.read_only:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"pid {os.getpid()} since {utc_now_iso()}\n".encode(), 0)
         self._fd = fd
 
     def release(self) -> None:
         if self._fd is None:
             return
-        os.ftruncate(self._fd, 0)
+        if not self.read_only:
+            os.ftruncate(self._fd, 0)
         fcntl.flock(self._fd, fcntl.LOCK_UN)
         os.close(self._fd)
         self._fd = None

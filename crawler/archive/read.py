@@ -26,6 +26,7 @@ from typing import Any
 
 from crawler.codes import MAX_CODE, CodeSet
 from crawler.ledger import SQLiteLedger
+from crawler.ledger.sqlite import cannot_write, open_read_only
 
 INDEX_SCHEMA = """
 CREATE TABLE IF NOT EXISTS revisions (
@@ -68,6 +69,23 @@ def connect(directory: Path) -> sqlite3.Connection:
     db.execute("PRAGMA busy_timeout=10000")
     db.executescript(INDEX_SCHEMA)
     return db
+
+
+def temporary_index(db: sqlite3.Connection) -> None:
+    """The revision index as temporary tables of a connection that cannot
+    write the ledger, filled with what the ledger holds of it: what is indexed
+    then lasts as long as the command."""
+    db.executescript(
+        INDEX_SCHEMA.replace("CREATE TABLE IF NOT EXISTS ", "CREATE TEMP TABLE ").replace(
+            "CREATE INDEX IF NOT EXISTS ", "CREATE INDEX temp."
+        )
+    )
+    kept = {name for (name,) in db.execute("SELECT name FROM main.sqlite_master")}
+    if {"revisions", "revisions_indexed"} <= kept:
+        db.execute("BEGIN")  # one snapshot of both
+        db.execute("INSERT INTO temp.revisions SELECT * FROM main.revisions")
+        db.execute("INSERT INTO temp.revisions_indexed SELECT * FROM main.revisions_indexed")
+        db.execute("COMMIT")
 
 
 def compacting_name(name: str) -> str:
@@ -120,15 +138,30 @@ def _matches(record: dict[str, Any] | None, location: Location) -> bool:
     )
 
 
+def _still_indexable(db: sqlite3.Connection, name: str, start: int, end: int) -> bool:
+    committed = db.execute(
+        "SELECT committed_size FROM archive_files WHERE name = ?", (name,)
+    ).fetchone()
+    indexed = db.execute("SELECT size FROM revisions_indexed WHERE name = ?", (name,)).fetchone()
+    return committed is not None and committed[0] >= end and (indexed or (0,))[0] == start
+
+
 class ArchiveReader:
-    """Records by code, by revision and by selection, through the ledger."""
+    """Records by code, by revision and by selection, through the ledger,
+    which it opens read-only: it reads archives it cannot write."""
 
     def __init__(self, directory: Path):
         self.directory = directory
-        self.db = connect(directory)
+        self.db = open_read_only(directory / SQLiteLedger.FILENAME)
+        self.db.execute("PRAGMA busy_timeout=10000")
+        self._index: sqlite3.Connection | None = None
 
     def close(self) -> None:
         self.db.close()
+        # Last, so that SQLite, closing the ledger's last connection, folds
+        # its write-ahead log back in.
+        if self._index is not None and self._index is not self.db:
+            self._index.close()
 
     def __enter__(self) -> ArchiveReader:
         return self
@@ -138,10 +171,25 @@ class ArchiveReader:
 
     # -- the index ----------------------------------------------------------
 
+    def _indexer(self) -> sqlite3.Connection:
+        """The connection that writes the revision index: one to the ledger
+        when it can be written, so that the index serves later commands too;
+        else the read-only one, with the index in temporary tables."""
+        if self._index is None:
+            try:
+                self._index = connect(self.directory)
+            except sqlite3.OperationalError as exc:
+                if not cannot_write(exc):
+                    raise
+                temporary_index(self.db)
+                self._index = self.db
+        return self._index
+
     def catch_up(self) -> int:
         """Index what the ledger committed since the last call; return the
         number of lines indexed. Files that shrank or vanished (repair,
         compaction) are indexed again from their start."""
+        self._indexer()
         self.db.execute("BEGIN")  # one snapshot of both tables
         try:
             committed = dict(self.db.execute("SELECT name, committed_size FROM archive_files"))
@@ -177,10 +225,11 @@ class ArchiveReader:
         )
 
     def _drop_file(self, name: str) -> None:
-        self.db.execute("BEGIN IMMEDIATE")
-        self.db.execute("DELETE FROM revisions WHERE archive_file = ?", (name,))
-        self.db.execute("DELETE FROM revisions_indexed WHERE name = ?", (name,))
-        self.db.execute("COMMIT")
+        index = self._indexer()
+        index.execute("BEGIN IMMEDIATE")
+        index.execute("DELETE FROM revisions WHERE archive_file = ?", (name,))
+        index.execute("DELETE FROM revisions_indexed WHERE name = ?", (name,))
+        index.execute("COMMIT")
 
     def _index_file(self, name: str, start: int, end: int) -> int:
         rows = []
@@ -210,36 +259,28 @@ class ArchiveReader:
         except FileNotFoundError:
             # A compaction is moving it; the next call indexes the new file.
             return 0
-        self.db.execute("BEGIN IMMEDIATE")
+        index = self._indexer()
+        index.execute("BEGIN IMMEDIATE")
         try:
-            if not self._still_indexable(name, start, end):
+            if not _still_indexable(index, name, start, end):
                 # A compaction moved the file while it was read: next time.
-                self.db.execute("ROLLBACK")
+                index.execute("ROLLBACK")
                 return 0
-            self.db.execute(
+            index.execute(
                 "DELETE FROM revisions WHERE archive_file = ? AND archive_offset >= ?",
                 (name, start),
             )
-            self.db.executemany("INSERT INTO revisions VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
-            self.db.execute(
+            index.executemany("INSERT INTO revisions VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            index.execute(
                 "INSERT INTO revisions_indexed (name, size) VALUES (?, ?)"
                 " ON CONFLICT (name) DO UPDATE SET size = excluded.size",
                 (name, offset),
             )
-            self.db.execute("COMMIT")
+            index.execute("COMMIT")
         except BaseException:
-            self.db.execute("ROLLBACK")
+            index.execute("ROLLBACK")
             raise
         return len(rows)
-
-    def _still_indexable(self, name: str, start: int, end: int) -> bool:
-        committed = self.db.execute(
-            "SELECT committed_size FROM archive_files WHERE name = ?", (name,)
-        ).fetchone()
-        indexed = self.db.execute(
-            "SELECT size FROM revisions_indexed WHERE name = ?", (name,)
-        ).fetchone()
-        return committed is not None and committed[0] >= end and (indexed or (0,))[0] == start
 
     # -- one story ----------------------------------------------------------
 

@@ -32,7 +32,10 @@ from crawler.archive.repair import (
 )
 from crawler.archive.writer import ARCHIVE_GLOB
 from crawler.ledger import ArchivedLine, LedgerDamaged, SQLiteLedger
-from crawler.warc.verify import verify_warc
+from crawler.ledger.rules import CAPTURE_LOST
+from crawler.warc.index import lost_records
+from crawler.warc.repair import repair_captures
+from crawler.warc.verify import scan_warc, uncaptured_problem
 from crawler.warc.writer import WARC_DIR
 
 _NO_HASH = bytes(32)
@@ -62,6 +65,8 @@ class Verification:
     codes: int = 0
     problems: list[Problem] = field(default_factory=list)
     repaired: list[str] = field(default_factory=list)
+    # Archived codes whose WARC capture was lost, awaiting a new one.
+    awaiting_capture: int = 0
 
     @property
     def ok(self) -> bool:
@@ -75,6 +80,7 @@ class Verification:
             "codes": self.codes,
             "problems": [vars(p) for p in self.problems],
             "repaired": self.repaired,
+            "awaiting_capture": self.awaiting_capture,
         }
 
     def add(self, kind: str, where: str, message: str) -> None:
@@ -462,20 +468,36 @@ def verify_directory(directory: Path) -> Verification:
     if not path.exists():
         return verify(directory, None)
     try:
-        ledger = SQLiteLedger(path)
+        ledger = SQLiteLedger(path, read_only=True)
     except LedgerDamaged as exc:
         return verify(directory, None, damage=exc.why)
     try:
         report = verify(directory, ledger)
         if (directory / WARC_DIR).is_dir():
-            # Every record's digests, and every archived code's capture.
-            archived = (state.code for state in ledger.archived())
-            for problem in verify_warc(directory, archived):
-                where, _, message = problem.partition(": ")
-                report.add("warc", f"{WARC_DIR}/{where}", message)
+            _verify_captures(directory, ledger, report)
         return report
     finally:
         ledger.close()
+
+
+def _verify_captures(directory: Path, ledger: SQLiteLedger, report: Verification) -> None:
+    """Every WARC record's digests, and every archived code's capture: a code
+    whose capture a repair found lost awaits a new one, which is no problem."""
+    scan = scan_warc(directory, lost_records(directory))
+    awaiting: set[int] = set()
+
+    def archived() -> Iterator[int]:
+        for state in ledger.archived():
+            if state.detail == CAPTURE_LOST:
+                awaiting.add(state.code)
+            yield state.code
+
+    uncaptured = scan.uncaptured(archived())
+    problems = scan.problems + [uncaptured_problem(c) for c in uncaptured if c not in awaiting]
+    report.awaiting_capture = len(awaiting.intersection(uncaptured))
+    for problem in problems:
+        where, _, message = problem.partition(": ")
+        report.add("warc", f"{WARC_DIR}/{where}", message)
 
 
 def _sound_ledger(directory: Path, done: list[str]) -> SQLiteLedger:
@@ -535,6 +557,8 @@ def repair_archive(directory: Path) -> list[str]:
             (columns.line(index) for _, index in _latest_lines(columns, Verification())),
             columns.sizes,
         )
+        if (directory / WARC_DIR).is_dir():
+            done.extend(repair_captures(directory, ledger))
     finally:
         ledger.close()
     if len(lost) > _NAMED_CODES:

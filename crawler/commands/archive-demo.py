@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import shlex
 import sys
 from pathlib import Path
 from typing import Any, ClassVar
@@ -59,6 +60,7 @@ def start_replica() -> Any:
 
 class Command(ArchiveCommand):
     default_settings: ClassVar[dict[str, Any]] = {}
+    crawls = True
 
     def syntax(self) -> str:
         return "[--dir DIR]"
@@ -132,16 +134,19 @@ class Command(ArchiveCommand):
     def _show(self, directory: Path) -> None:
         if not (directory / SQLiteLedger.FILENAME).exists():
             return
-        ledger = SQLiteLedger.in_directory(directory)
+        ledger = SQLiteLedger.in_directory(directory, read_only=True)
         try:
             summary = ledger.last_run()
         finally:
             ledger.close()
         if summary:
             print("\n" + human_summary(summary))
+        # Every command shown works as printed, pasted where the demo ran.
+        where = f"--dir {shlex.quote(str(directory))}"
         status = importlib.import_module("crawler.commands.archive-status")
         print(
-            "\n$ scrapy archive-status\n" + status.format_status(status.archive_status(directory))
+            f"\n$ scrapy archive-status {where}\n"
+            + status.format_status(status.archive_status(directory))
         )
         try:
             from crawler.report.data import gather
@@ -153,6 +158,8 @@ class Command(ArchiveCommand):
 
             report = directory / "report.html"
             report.write_text(render(gather(directory), utc_now_iso()), encoding="utf-8")
-            print(f"\n$ scrapy archive-report -o {report}\nreport written to {report}")
-        code = FIRST_CODE + 1
-        print(f"\nNext: scrapy archive-show {code} --dir {directory}")
+            print(
+                f"\n$ scrapy archive-report -o {shlex.quote(str(report))} {where}"
+                f"\nreport written to {report}"
+            )
+        print(f"\nNext: scrapy archive-show {FIRST_CODE + 1} {where}")

@@ -63,6 +63,9 @@ class Command(ArchiveCommand):
             raise NoArchive(f"no WARC captures in {directory / 'warc'}")
         return directory
 
+    def writer(self, opts: argparse.Namespace) -> str | None:
+        return "re-extraction"
+
     def run_archive(self, args: list[str], opts: argparse.Namespace) -> int:
         assert self.settings is not None
         try:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from crawler.archive.command import ArchiveCommand, NoArchive
 from crawler.archive.writer import ARCHIVE_GLOB
-from crawler.health import run_check
+from crawler.health import CheckResult, Status, run_check
 from crawler.help import CHECK_OPTION_HELP, keep_layout, status_epilog
 from crawler.ledger import SQLiteLedger, State
 
@@ -24,7 +24,7 @@ def archive_status(directory: Path) -> dict[str, Any]:
             f"no ledger in {directory}: `scrapy archive-verify --repair --dir {directory}`"
             " builds it from the archive files"
         )
-    ledger = SQLiteLedger.in_directory(directory)
+    ledger = SQLiteLedger.in_directory(directory, read_only=True)
     try:
         counts = ledger.counts()
         low, high = ledger.code_range()
@@ -168,6 +168,14 @@ class Command(ArchiveCommand):
         super().add_options(parser)
         parser.add_argument("--check", action="store_true", help=CHECK_OPTION_HELP)
         keep_layout(parser, status_epilog())
+
+    def refuse_settings(self, opts: argparse.Namespace, message: str) -> NoReturn:
+        if not opts.check:
+            super().refuse_settings(opts, message)
+        # A monitoring plugin answers UNKNOWN, in its one line, to a setting
+        # it cannot use.
+        print(CheckResult(Status.UNKNOWN, [message]).line())
+        raise SystemExit(int(Status.UNKNOWN))
 
     def run_archive(self, args: list[str], opts: argparse.Namespace) -> int:
         if opts.check:

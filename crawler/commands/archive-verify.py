@@ -6,8 +6,8 @@ import argparse
 import json
 
 from crawler.archive.command import ArchiveCommand
-from crawler.archive.compact import finish_interrupted
-from crawler.archive.lock import RunLock
+from crawler.archive.compact import finish_interrupted, interrupted
+from crawler.archive.lock import RunLock, cannot_write
 from crawler.archive.verify import repair_archive, verify_directory
 from crawler.help import keep_layout, verify_epilog
 
@@ -38,13 +38,39 @@ class Command(ArchiveCommand):
             "--repair", action="store_true", help="fix what can be fixed from the archive itself"
         )
 
+    def writer(self, opts: argparse.Namespace) -> str | None:
+        return "--repair" if opts.repair else None
+
     def run_archive(self, args: list[str], opts: argparse.Namespace) -> int:
         directory = self.archive_dir(opts)
-        with RunLock(directory):
-            # A compaction a kill interrupted is completed before looking.
-            finish_interrupted(directory)
+        lock = RunLock(directory)
+        try:
+            lock.acquire()
+        except OSError as exc:
+            if opts.repair or not cannot_write(exc):
+                raise
+            # Checking writes nothing: a backup mounted read-only, or another
+            # user's archive, is checked all the same.
+            lock = RunLock(directory, read_only=True)
+            lock.acquire()
+        try:
+            if lock.read_only:
+                pending = interrupted(directory)
+            else:
+                # A compaction a kill interrupted is completed before looking.
+                finish_interrupted(directory)
+                pending = []
             repaired = repair_archive(directory) if opts.repair else []
             report = verify_directory(directory)
+        finally:
+            lock.release()
+        for target in pending:
+            report.add(
+                "compaction_interrupted",
+                target,
+                "a compaction into it was interrupted; archive-verify completes it where the"
+                " archive can be written",
+            )
         report.repaired = repaired
         if opts.json:
             print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
@@ -53,6 +79,12 @@ class Command(ArchiveCommand):
                 print(f"repaired: {action}")
             for problem in report.problems:
                 print(problem)
+            if report.awaiting_capture:
+                print(
+                    f"{report.awaiting_capture} archived stor"
+                    f"{'y' if report.awaiting_capture == 1 else 'ies'} await a new WARC capture"
+                    " (it was lost): the next crawl that covers them fetches them"
+                )
             verdict = "clean" if report.ok else f"{len(report.problems)} problem(s)"
             print(
                 f"{report.files} file(s), {report.lines} line(s), {report.codes} stories: {verdict}"

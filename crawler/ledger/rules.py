@@ -20,6 +20,10 @@ from crawler.ledger.base import CodeState, State
 ASKED_AGAIN = frozenset({State.FAILED, State.BLOCKED, State.UNRECOGNIZED})
 # Never requested again unless a refresh asks for them.
 SETTLED = frozenset({State.ARCHIVED, State.REDIRECTED, State.DUPLICATE})
+# The detail of an archived code whose WARC capture was lost (a WARC file
+# deleted or cut short): it keeps its record, and is asked again so that the
+# page is captured again.
+CAPTURE_LOST = "capture lost"
 
 
 class Verdict(enum.StrEnum):
@@ -200,8 +204,15 @@ def due(state: CodeState | None, now: datetime, policy: AskPolicy) -> bool:
     >>> story = CodeState(1, State.ARCHIVED, "x", published_at="2026-11-25T10:00:00+03:30")
     >>> due(story, now, week), due(story, now, AskPolicy(timedelta(7), timedelta(days=7)))
     (False, True)
+
+    An archived story whose capture was lost is asked again, to capture it:
+
+    >>> due(CodeState(1, State.ARCHIVED, "x", detail=CAPTURE_LOST), now, week)
+    True
     """
     if state is None or state.state in ASKED_AGAIN:
+        return True
+    if state.state is State.ARCHIVED and state.detail == CAPTURE_LOST:
         return True
     if state.state in SETTLED:
         if policy.refresh is None or state.state is not State.ARCHIVED:

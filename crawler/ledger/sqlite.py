@@ -21,6 +21,7 @@ import contextlib
 import functools
 import json
 import os
+import re
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -30,6 +31,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 from crawler.clean.dates import utc_now_iso
 from crawler.errors import StorageError
 from crawler.ledger.base import ArchivedLine, CodeState, State
+from crawler.ledger.rules import CAPTURE_LOST
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS codes (
@@ -67,6 +69,9 @@ CREATE TABLE IF NOT EXISTS runs (
 );
 """
 
+# What SCHEMA creates, by name: a read-only ledger must have it all.
+_SCHEMA_NAMES = frozenset(re.findall(r"IF NOT EXISTS (\w+)", SCHEMA))
+
 _COLUMNS = (
     "code, state, updated_at, detail, ref_code, sha256, archive_file, archive_offset,"
     " published_at, revision, attempts"
@@ -77,6 +82,9 @@ _COLUMNS = (
 # database; anything else (locked, disk full, I/O) is not damage.
 _SQLITE_CORRUPT = 11
 _SQLITE_NOTADB = 26
+# ... and for a file, or a directory, this process cannot write.
+_SQLITE_READONLY = 8
+_SQLITE_CANTOPEN = 14
 _HEADER = b"SQLite format 3\x00"
 
 
@@ -115,6 +123,52 @@ def is_damage(exc: sqlite3.Error) -> bool:
         return code & 0xFF in (_SQLITE_CORRUPT, _SQLITE_NOTADB)
     text = str(exc)
     return "malformed" in text or "not a database" in text
+
+
+def cannot_write(exc: sqlite3.Error) -> bool:
+    """Whether an sqlite3 error means the file or its directory cannot be
+    written (a read-only mount, another user's files)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (_SQLITE_READONLY, _SQLITE_CANTOPEN)
+
+
+def open_read_only(path: Path) -> sqlite3.Connection:
+    """A connection that never writes the ledger, for the commands that only read.
+
+    SQLite reads a WAL database through its ``-shm`` file, which it creates
+    when missing: in a directory this process cannot write (a backup mounted
+    read-only, another user's archive) plain ``mode=ro`` works only while the
+    ``-wal`` and ``-shm`` are there (a run has the ledger open, or was killed).
+    Without a ``-wal`` the file is the whole ledger, and it is opened
+    ``immutable`` (no ``-shm``, no locks; a run that starts writing meanwhile
+    is not seen). A ``-wal`` holding changes without its ``-shm`` cannot be
+    read there, and saying so beats reading the ledger without them.
+    """
+    uri = path.absolute().as_uri()
+    try:
+        return _opened(f"{uri}?mode=ro")
+    except sqlite3.OperationalError as exc:
+        if not cannot_write(exc):
+            raise
+        wal = path.with_name(f"{path.name}-wal")
+        if wal.exists() and wal.stat().st_size:
+            raise StorageError(
+                f"cannot read the ledger {path}: {wal.name} holds changes that SQLite reads"
+                f" only with its {path.name}-shm, and this process cannot create it there;"
+                " copy the archive, both files with it, somewhere writable"
+            ) from exc
+    return _opened(f"{uri}?mode=ro&immutable=1")
+
+
+def _opened(uri: str) -> sqlite3.Connection:
+    """A connection that has read the schema: SQLite opens a file only then."""
+    db = sqlite3.connect(uri, uri=True, isolation_level=None)
+    try:
+        db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+    except BaseException:
+        db.close()
+        raise
+    return db
 
 
 _P = ParamSpec("_P")
@@ -157,11 +211,14 @@ def _row_to_state(row: tuple[Any, ...]) -> CodeState:
 class SQLiteLedger:
     FILENAME = "ledger.sqlite3"
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, *, read_only: bool = False):
+        """``read_only``: for the commands that only read, which must work on
+        an archive they cannot write (see :func:`open_read_only`)."""
         self.path = Path(path)
+        self.read_only = read_only
         if header_damaged(self.path):
             raise LedgerDamaged(self.path, "not an SQLite file: its header is damaged")
-        self._db = sqlite3.connect(self.path, isolation_level=None)
+        self._db = self._connect()
         self._commit_interval = 0.0
         self._held_since = 0.0
         try:
@@ -170,16 +227,51 @@ class SQLiteLedger:
             self._db.close()
             raise
 
+    def _connect(self) -> sqlite3.Connection:
+        if not self.read_only:
+            return sqlite3.connect(self.path, isolation_level=None)
+        try:
+            return open_read_only(self.path)
+        except sqlite3.DatabaseError as exc:
+            if is_damage(exc):
+                raise LedgerDamaged(self.path, str(exc)) from exc
+            raise
+
     @_guarded
     def _open(self) -> None:
         self._db.execute("PRAGMA busy_timeout=5000")
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(SCHEMA)
+        if not self.read_only:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(SCHEMA)
+            return
+        if not self._missing_schema():
+            return
+        # A ledger from an older version gets this version's tables and indexes
+        # the first time it is opened for writing: now, if it can be.
+        self._db.close()
+        try:
+            SQLiteLedger(self.path).close()
+        except sqlite3.OperationalError as exc:
+            if not cannot_write(exc):
+                raise
+        self._db = self._connect()
+        self._db.execute("PRAGMA busy_timeout=5000")
+        if missing := self._missing_schema():
+            raise StorageError(
+                f"the ledger {self.path} comes from an older version (it has no"
+                f" {', '.join(sorted(missing))}) and cannot be written here: open it once"
+                " with write access (any crawl, or archive-verify) to bring it up to date"
+            )
+
+    def _missing_schema(self) -> set[str]:
+        return set(_SCHEMA_NAMES) - {
+            name for (name,) in self._db.execute("SELECT name FROM sqlite_master")
+        }
 
     @classmethod
-    def in_directory(cls, directory: str | Path) -> SQLiteLedger:
-        return cls(Path(directory) / cls.FILENAME)
+    def in_directory(cls, directory: str | Path, *, read_only: bool = False) -> SQLiteLedger:
+        return cls(Path(directory) / cls.FILENAME, read_only=read_only)
 
     @property
     def connection(self) -> sqlite3.Connection:
@@ -495,6 +587,40 @@ class SQLiteLedger:
             self._db.execute(
                 "UPDATE archive_files SET committed_size = MIN(committed_size, ?) WHERE name = ?",
                 (size, archive_file),
+            )
+
+    @_guarded
+    def forget_captures(self, codes: Iterable[int]) -> list[int]:
+        """Codes whose WARC capture is gone, so that the next run that covers
+        them fetches them again; return those that are archived.
+
+        An archived code keeps its record (forgetting it would archive the
+        story a second time): its detail says ``CAPTURE_LOST``, which makes it
+        due (``rules.due``) until :meth:`captured_again`. Any other code is
+        forgotten, as if never asked."""
+        codes = list(codes)
+        with self._transaction():
+            self._db.executemany(
+                "DELETE FROM codes WHERE code = ? AND state != 'archived'", [(c,) for c in codes]
+            )
+            kept = [
+                code
+                for code in codes
+                if self._db.execute(
+                    "UPDATE codes SET detail = ? WHERE code = ? AND state = 'archived'",
+                    (CAPTURE_LOST, code),
+                ).rowcount
+            ]
+        return kept
+
+    @_guarded
+    def captured_again(self, codes: Iterable[int]) -> None:
+        """Archived codes whose lost capture a run made again: settled again."""
+        with self._transaction():
+            self._db.executemany(
+                "UPDATE codes SET detail = NULL WHERE code = ? AND state = 'archived'"
+                " AND detail = ?",
+                [(code, CAPTURE_LOST) for code in codes],
             )
 
     # -- runs ---------------------------------------------------------------

@@ -26,6 +26,7 @@ from scrapy.utils.asyncio import CallLaterResult, call_later
 from scrapy.utils.defer import deferred_from_coro
 
 from crawler.logs import CONNECTION_ERRORS
+from crawler.middlewares.retry import BackoffRetryMiddleware
 from crawler.units import describe_seconds, parse_duration
 
 if TYPE_CHECKING:
@@ -107,4 +108,7 @@ class ReachabilityWatch:
             self.failures,
             self.last_error,
         )
+        retry = self.crawler.get_downloader_middleware(BackoffRetryMiddleware)
+        if retry is not None:
+            retry.stop_waiting()
         deferred_from_coro(self.crawler.engine.close_spider_async(reason=CLOSE_REASON))

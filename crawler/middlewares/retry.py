@@ -62,6 +62,8 @@ class BackoffRetryMiddleware(RetryMiddleware):
         super().__init__(settings)
         self.backoff_base = settings.getfloat("RETRY_BACKOFF_BASE")
         self.backoff_max = settings.getfloat("RETRY_BACKOFF_MAX")
+        # Set when the spider closes early: see stop_waiting().
+        self._closing = asyncio.Event()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> BackoffRetryMiddleware:
@@ -85,7 +87,19 @@ class BackoffRetryMiddleware(RetryMiddleware):
             await self._wait(outcome, None)
         return outcome
 
+    def stop_waiting(self) -> None:
+        """The spider is closing: every backoff ends now and none starts.
+
+        A request waiting out its backoff is still in progress, and the engine
+        closes only once nothing is: without this, a run that gave up would
+        exit only when the longest backoff (up to RETRY_BACKOFF_MAX) ended.
+        The retries go back to an engine that is closing, which never sends
+        them; their codes stay unfinished, as the spider's close intends."""
+        self._closing.set()
+
     async def _wait(self, retry: Request, retry_after: bytes | None) -> None:
+        if self._closing.is_set():
+            return
         delay = backoff_delay(
             retry.meta.get("retry_times", 1),
             self.backoff_base,
@@ -95,5 +109,13 @@ class BackoffRetryMiddleware(RetryMiddleware):
         asked = retry_after_seconds(retry_after)
         if asked is not None:
             delay = min(max(delay, asked), self.backoff_max)
-        self.crawler.stats.inc_value("archive/retry/backoff_ms", round(delay * 1000))
-        await asyncio.sleep(delay)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        try:
+            await asyncio.wait_for(self._closing.wait(), delay)
+        except TimeoutError:
+            pass  # the backoff ran its course
+        else:
+            self.crawler.stats.inc_value("archive/retry/backoff_cut")
+        waited = loop.time() - started
+        self.crawler.stats.inc_value("archive/retry/backoff_ms", round(waited * 1000))

@@ -39,7 +39,7 @@ from crawler.warc.records import (
     request_http_headers,
     response_http_headers,
 )
-from crawler.warc.repair import WarcRepairReport, repair_warc
+from crawler.warc.repair import WarcRepairReport, forget_uncaptured, repair_warc
 from crawler.warc.writer import WARC_DIR, WarcFileWriter
 
 if TYPE_CHECKING:
@@ -126,13 +126,14 @@ class WarcCapture:
     def _report_repair(self, report: WarcRepairReport) -> None:
         self.stats.set_value("archive/warc/repair/torn", len(report.torn))
         self.stats.set_value("archive/warc/repair/uncaptured", len(report.uncaptured))
+        kept = forget_uncaptured(self.index, run_of(self.crawler).ledger, report.uncaptured)
         if report.clean:
             return
         logger.warning("WARC files repaired at start: %s", report.describe())
-        kept = self.index.forget_codes(report.uncaptured)
         if kept:
             logger.warning(
-                "%d archived code(s) lost their WARC capture (their record is kept): %s",
+                "%d archived code(s) lost their WARC capture (their record is kept; a run"
+                " that covers them fetches them again to capture them): %s",
                 len(kept),
                 ", ".join(map(str, kept[:20])),
             )

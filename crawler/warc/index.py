@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from crawler.ledger import SQLiteLedger
+from crawler.ledger.sqlite import open_read_only
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS warc_payloads (
@@ -34,6 +35,18 @@ CREATE TABLE IF NOT EXISTS warc_captures (
     record_end INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS warc_captures_by_file ON warc_captures (warc_file, record_end);
+-- The response records a vanished WARC file held: a revisit that refers to
+-- one of them lost its payload with the file, which a repair acknowledged.
+CREATE TABLE IF NOT EXISTS warc_lost (
+    record_id TEXT PRIMARY KEY,
+    warc_file TEXT NOT NULL
+);
+-- Codes whose capture was lost, to be captured again; a warc_captures row
+-- after ``since`` is the new capture.
+CREATE TABLE IF NOT EXISTS warc_recapture (
+    code INTEGER PRIMARY KEY,
+    since INTEGER NOT NULL
+);
 """
 
 
@@ -135,26 +148,70 @@ class WarcIndex:
     def is_empty(self) -> bool:
         return self._db.execute("SELECT 1 FROM warc_captures LIMIT 1").fetchone() is None
 
-    def forget_codes(self, codes: list[int]) -> list[int]:
-        """Make the ledger forget codes whose capture is gone, so the next run
-        fetches them again; return those it kept because they are archived.
-
-        An archived code keeps its state: its line is in the JSON Lines file,
-        and forgetting it would archive it a second time. The lead's store is
-        to do this through its own API; until then this is the one place that
-        touches the ledger's ``codes`` table.
-        """
-        kept = [
-            code
-            for code in codes
-            if self._db.execute(
-                "SELECT 1 FROM codes WHERE code = ? AND state = 'archived'", (code,)
-            ).fetchone()
-        ]
-        self._db.executemany(
-            "DELETE FROM codes WHERE code = ? AND state != 'archived'", [(c,) for c in codes]
+    def lose_file(self, warc_file: str) -> list[int]:
+        """A WARC file that vanished: its response records are noted as lost,
+        and everything it held forgotten; return the codes it captured."""
+        self._db.execute(
+            "INSERT OR IGNORE INTO warc_lost SELECT record_id, warc_file FROM warc_payloads"
+            " WHERE warc_file = ?",
+            (warc_file,),
         )
-        return kept
+        return self.drop_after(warc_file, 0)
+
+    def await_recapture(self, codes: list[int]) -> None:
+        """Codes whose capture was lost: :meth:`recaptured` tells when a run
+        has captured them again."""
+        (since,) = self._db.execute("SELECT IFNULL(MAX(rowid), 0) FROM warc_captures").fetchone()
+        self._db.executemany(
+            "INSERT OR REPLACE INTO warc_recapture (code, since) VALUES (?, ?)",
+            [(code, since) for code in codes],
+        )
+
+    def recaptured(self) -> list[int]:
+        """The awaited codes that a run has captured since (with any answer
+        but a failure); they stay awaited until :meth:`no_longer_awaited`.
+        The others are from then on checked against later captures only, so
+        each call reads only what was captured since the one before."""
+        if self._db.execute("SELECT 1 FROM warc_recapture LIMIT 1").fetchone() is None:
+            return []  # nothing awaited: the usual case, one look-up
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            (last,) = self._db.execute("SELECT IFNULL(MAX(rowid), 0) FROM warc_captures").fetchone()
+            found = self._db.execute(
+                "SELECT DISTINCT r.code, r.since FROM warc_captures c JOIN warc_recapture r"
+                " ON r.code = c.code AND c.rowid > r.since"
+                " WHERE c.rowid > (SELECT MIN(since) FROM warc_recapture)"
+                " AND c.state != 'failed' ORDER BY r.code"
+            ).fetchall()
+            self._db.execute("UPDATE warc_recapture SET since = ?", (last,))
+            self._db.executemany(
+                "UPDATE warc_recapture SET since = ? WHERE code = ?",
+                [(since, code) for code, since in found],
+            )
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+        return [code for code, _ in found]
+
+    def no_longer_awaited(self, codes: list[int]) -> None:
+        self._db.executemany("DELETE FROM warc_recapture WHERE code = ?", [(c,) for c in codes])
+
+
+def lost_records(archive_dir: Path) -> frozenset[str]:
+    """The record ids :meth:`WarcIndex.lose_file` noted, read without writing."""
+    path = Path(archive_dir) / SQLiteLedger.FILENAME
+    if not path.exists():
+        return frozenset()
+    db = open_read_only(path)
+    try:
+        if not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'warc_lost'").fetchone():
+            return frozenset()
+        return frozenset(
+            record_id for (record_id,) in db.execute("SELECT record_id FROM warc_lost")
+        )
+    finally:
+        db.close()
 
 
 class _Bulk:

@@ -42,7 +42,7 @@ from crawler.warc.reader import (
     scan,
     warc_date_to_iso,
 )
-from crawler.warc.repair import repair_warc
+from crawler.warc.repair import forget_uncaptured, repair_warc
 
 logger = logging.getLogger(__name__)
 
@@ -141,7 +141,7 @@ class Reextraction:
     def run(self, codes: Container[int] | None = None) -> ReextractReport:
         repair(self.archive_dir, self.ledger)
         warc_repair = repair_warc(self.archive_dir, self.index)
-        self.index.forget_codes(warc_repair.uncaptured)
+        forget_uncaptured(self.index, self.ledger, warc_repair.uncaptured)
         captures = scan(self.archive_dir)
         if self.index.is_empty():
             self._rebuild_index(captures)

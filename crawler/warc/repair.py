@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import os
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from crawler.warc.index import WarcIndex
+from crawler.ledger import Ledger
+from crawler.warc.index import WarcIndex, lost_records
+from crawler.warc.verify import scan_warc
 from crawler.warc.writer import GZIP_WBITS, WARC_DIR, WARC_GLOB
 
 TORN_DIR = "torn"
@@ -23,17 +26,20 @@ READ_SIZE = 1 << 20
 @dataclass
 class WarcRepairReport:
     torn: list[str] = field(default_factory=list)  # where torn bytes were moved
-    # Codes whose capture is gone: the store forgets them, so they are fetched again.
+    vanished: list[str] = field(default_factory=list)  # files the index knew, gone
+    # Codes whose capture is gone: see forget_uncaptured().
     uncaptured: list[int] = field(default_factory=list)
 
     @property
     def clean(self) -> bool:
-        return not (self.torn or self.uncaptured)
+        return not (self.torn or self.vanished or self.uncaptured)
 
     def describe(self) -> str:
         parts = []
         if self.torn:
             parts.append(f"torn WARC tail(s) moved aside to {', '.join(self.torn)}")
+        if self.vanished:
+            parts.append(f"WARC file(s) gone: {', '.join(self.vanished)}")
         if self.uncaptured:
             parts.append(f"{len(self.uncaptured)} code(s) lost their capture")
         return "; ".join(parts) or "WARC files whole"
@@ -104,7 +110,59 @@ def repair_warc(archive_dir: Path, index: WarcIndex) -> WarcRepairReport:
         if end < size:
             report.torn.append(_move_tail(path, end, archive_dir / TORN_DIR))
         uncaptured.update(index.drop_after(path.name, end))
-    for name in known:  # files the index knows of but the disk no longer has
-        uncaptured.update(index.drop_after(name, 0))
+    for name in sorted(known):  # files the index knows of but the disk no longer has
+        report.vanished.append(name)
+        uncaptured.update(index.lose_file(name))
     report.uncaptured = sorted(uncaptured)
     return report
+
+
+def forget_uncaptured(index: WarcIndex, ledger: Ledger, uncaptured: Iterable[int]) -> list[int]:
+    """What every repair does with codes whose capture is gone: the next run
+    that covers them fetches them again. Archived ones keep their record and
+    await a new capture; the codes a run captured again since the last repair
+    are settled again first. Return the archived codes now awaiting one."""
+    # Each step may be killed after the one before: the index first says
+    # what is awaited, the ledger then says what is due.
+    recaptured = index.recaptured()
+    if recaptured:
+        ledger.captured_again(recaptured)
+        index.no_longer_awaited(recaptured)
+    codes = list(uncaptured)
+    if not codes:
+        return []  # at every start-up, the usual case: nothing written
+    index.await_recapture(codes)
+    return ledger.forget_captures(codes)
+
+
+def repair_captures(archive_dir: Path, ledger: Ledger) -> list[str]:
+    """``archive-verify --repair``'s part of the WARC files: what a start-up
+    repairs (torn tails, files gone), then every archived code that no sound
+    record captures, found by reading every file, awaits a new capture.
+    Return what was done."""
+    index = WarcIndex.in_directory(archive_dir)
+    try:
+        report = repair_warc(archive_dir, index)
+        scan = scan_warc(archive_dir, lost_records(archive_dir))
+        missing = scan.uncaptured(state.code for state in ledger.archived())
+        kept = forget_uncaptured(index, ledger, sorted({*report.uncaptured, *missing}))
+    finally:
+        index.close()
+    done = [] if report.clean else [report.describe()]
+    if kept:
+        done.append(
+            f"{len(kept)} archived stor{'y' if len(kept) == 1 else 'ies'} without a WARC"
+            f" capture ({codes_named(kept)}): the records are kept, and the next crawl that"
+            " covers them fetches them again to capture them"
+        )
+    return done
+
+
+def codes_named(codes: list[int], most: int = 10) -> str:
+    """
+    >>> codes_named([5, 7]), codes_named(list(range(1, 100)))
+    ('codes 5, 7', 'codes 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 and 89 more')
+    """
+    named = ", ".join(map(str, codes[:most]))
+    more = f" and {len(codes) - most} more" if len(codes) > most else ""
+    return f"code{'s' if len(codes) > 1 else ''} {named}{more}"

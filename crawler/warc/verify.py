@@ -1,11 +1,13 @@
 """Checking the WARC files end to end: every record's ``WARC-Block-Digest``
 and ``WARC-Payload-Digest`` (with warcio's own checker, as ``warcio check``
-does), every revisit's original present, and every archived code's capture
-(a ``metadata`` record naming it, pointing at a response that is there)."""
+does), every revisit's original present (or lost with a WARC file that a
+repair found gone), and every archived code's capture (a ``metadata`` record
+naming it, pointing at a response, or a revisit of one, that is there)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
@@ -17,34 +19,58 @@ from crawler.warc.records import parse_metadata_fields
 READ_SIZE = 1 << 20
 
 
-def verify_warc(archive_dir: Path, archived_codes: Iterable[int] = ()) -> list[str]:
-    """Problems found, one line each; an empty list means clean.
-    ``archived_codes`` are the codes the ledger calls archived."""
-    problems: list[str] = []
-    payloads: set[str] = set()  # response and revisit record ids
-    originals: dict[str, str] = {}  # revisit id -> the record it refers to
-    captured: dict[int, list[str]] = {}  # archived code -> its responses
+@dataclass
+class WarcScan:
+    """What the WARC files hold, as far as verification asks."""
+
+    problems: list[str] = field(default_factory=list)
+    responses: set[str] = field(default_factory=set)  # response record ids
+    originals: dict[str, str] = field(default_factory=dict)  # revisit id -> its original
+    captured: dict[int, list[str]] = field(default_factory=dict)  # code -> its responses
+
+    def sound(self) -> set[str]:
+        """The records that hold a payload: responses, and revisits whose
+        original is at hand."""
+        return self.responses | {r for r, o in self.originals.items() if o in self.responses}
+
+    def uncaptured(self, codes: Iterable[int]) -> list[int]:
+        """The codes no sound record captures."""
+        sound = self.sound()
+        return [c for c in codes if not any(rid in sound for rid in self.captured.get(c, []))]
+
+
+def scan_warc(archive_dir: Path, lost: Collection[str] = frozenset()) -> WarcScan:
+    """Read every WARC file, checking each record's digests. ``lost`` are
+    the records of WARC files a repair found gone (``index.lost_records``):
+    a revisit that refers to one of them is no longer a problem, though it
+    captures nothing."""
+    scan = WarcScan()
     for path in warc_files(archive_dir):
         try:
-            _check_file(path, problems, payloads, originals, captured)
+            _check_file(path, scan)
         except ArchiveLoadFailed as exc:
-            problems.append(f"{path.name}: unreadable past a point: {str(exc).strip()}")
-    for revisit, original in originals.items():
-        if original not in payloads:
-            problems.append(f"revisit {revisit} refers to {original}, which no file holds")
-    for code in archived_codes:
-        if not any(rid in payloads for rid in captured.get(code, [])):
-            problems.append(f"story {code}: archived, but no WARC response record captures it")
-    return problems
+            scan.problems.append(f"{path.name}: unreadable past a point: {str(exc).strip()}")
+    for revisit, original in scan.originals.items():
+        if original not in scan.responses and original not in lost:
+            scan.problems.append(f"revisit {revisit}: refers to {original}, which no file holds")
+    return scan
 
 
-def _check_file(
-    path: Path,
-    problems: list[str],
-    payloads: set[str],
-    originals: dict[str, str],
-    captured: dict[int, list[str]],
-) -> None:
+def verify_warc(
+    archive_dir: Path, archived_codes: Iterable[int] = (), lost: Collection[str] = frozenset()
+) -> list[str]:
+    """Problems found, one line each; an empty list means clean.
+    ``archived_codes`` are the codes the ledger calls archived (and not
+    awaiting a new capture)."""
+    scan = scan_warc(archive_dir, lost)
+    return scan.problems + [uncaptured_problem(code) for code in scan.uncaptured(archived_codes)]
+
+
+def uncaptured_problem(code: int) -> str:
+    return f"story {code}: archived, but no WARC response record captures it"
+
+
+def _check_file(path: Path, scan: WarcScan) -> None:
     with path.open("rb") as handle:
         iterator = ArchiveIterator(handle, check_digests=True)
         for record in iterator:
@@ -58,11 +84,11 @@ def _check_file(
             rid = headers.get_header("WARC-Record-ID")
             if record.digest_checker.passed is False:
                 where = f"{path.name}@{iterator.get_record_offset()}"
-                problems.extend(f"{where}: {rid}: {p}" for p in record.digest_checker.problems)
-            if record.rec_type in ("response", "revisit"):
-                payloads.add(rid)
+                scan.problems.extend(f"{where}: {rid}: {p}" for p in record.digest_checker.problems)
+            if record.rec_type == "response":
+                scan.responses.add(rid)
             if record.rec_type == "revisit":
-                originals[rid] = headers.get_header("WARC-Refers-To") or "(nothing)"
+                scan.originals[rid] = headers.get_header("WARC-Refers-To") or "(nothing)"
             if record.rec_type == "metadata":
                 # Any outcome counts: a page not understood at crawl time and
                 # archived by a re-extraction is captured all the same, under
@@ -71,4 +97,4 @@ def _check_file(
                 responses = [v for name, v in headers.headers if name == "WARC-Concurrent-To"]
                 for key in ("story-code", "ref-code"):
                     if fields.get(key, "").isdigit():
-                        captured.setdefault(int(fields[key]), []).extend(responses)
+                        scan.captured.setdefault(int(fields[key]), []).extend(responses)
