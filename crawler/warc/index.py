@@ -4,8 +4,13 @@ SQLite file (the ledger's schema is not touched).
 ``warc_payloads`` finds the first capture of a payload by its digest, so a
 re-fetched identical page becomes a ``revisit`` record; ``warc_captures`` says
 where each code's capture ends, so a start-up repair that cuts a file short
-knows which codes lost theirs. Each row is committed after the records it
-points at were written, so a row never points past what the file held.
+knows which codes lost theirs. Rows wait in memory and are committed together
+by :meth:`WarcIndex.flush`, always after the records they point at were
+written, so a row never points past what the file held. The capture commits
+them when it settles a code, before the ledger records the code's outcome:
+a reboot that keeps the outcome keeps the row that tells whether its capture
+survived. A payload row lost with a killed process costs at most one full
+record where a revisit would have done.
 """
 
 from __future__ import annotations
@@ -53,15 +58,24 @@ class WarcIndex:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA busy_timeout=5000")
         self._db.executescript(SCHEMA)
+        # Rows not yet committed, in the order their records were written.
+        self._payloads: dict[str, tuple[str, str, str, str, str, int]] = {}
+        self._captures: list[tuple[int, str, str, str, int]] = []
 
     @classmethod
     def in_directory(cls, archive_dir: str | Path) -> WarcIndex:
         return cls(Path(archive_dir) / SQLiteLedger.FILENAME)
 
     def close(self) -> None:
-        self._db.close()
+        try:
+            self.flush()
+        finally:
+            self._db.close()
 
     def original(self, digest: str) -> Original | None:
+        pending = self._payloads.get(digest)
+        if pending is not None:
+            return Original(*pending[1:4])
         row = self._db.execute(
             "SELECT record_id, target_uri, warc_date FROM warc_payloads WHERE digest = ?",
             (digest,),
@@ -69,8 +83,9 @@ class WarcIndex:
         return Original(*row) if row else None
 
     def add_payload(self, digest: str, original: Original, warc_file: str, record_end: int) -> None:
-        self._db.execute(
-            "INSERT OR IGNORE INTO warc_payloads VALUES (?, ?, ?, ?, ?, ?)",
+        """Remember the first capture of a payload (committed by :meth:`flush`)."""
+        self._payloads.setdefault(
+            digest,
             (digest, original.record_id, original.target_uri, original.warc_date, warc_file,
              record_end),
         )  # fmt: skip
@@ -78,14 +93,31 @@ class WarcIndex:
     def add_capture(
         self, code: int, run_id: str, state: str, warc_file: str, record_end: int
     ) -> None:
-        self._db.execute(
-            "INSERT INTO warc_captures VALUES (?, ?, ?, ?, ?)",
-            (code, run_id, state, warc_file, record_end),
-        )
+        """Remember where a code's capture ends (committed by :meth:`flush`)."""
+        self._captures.append((code, run_id, state, warc_file, record_end))
+
+    def flush(self) -> None:
+        """Commit the rows added since the last flush, in one transaction."""
+        if not (self._payloads or self._captures):
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.executemany(
+                "INSERT OR IGNORE INTO warc_payloads VALUES (?, ?, ?, ?, ?, ?)",
+                self._payloads.values(),
+            )
+            self._db.executemany("INSERT INTO warc_captures VALUES (?, ?, ?, ?, ?)", self._captures)
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+        self._payloads.clear()
+        self._captures.clear()
 
     def known_ends(self) -> dict[str, int]:
         """Per file, the end of the last record a row points at: the file was
         whole up to there when the row was committed."""
+        self.flush()
         rows = self._db.execute(
             "SELECT warc_file, MAX(record_end) FROM ("
             " SELECT warc_file, record_end FROM warc_payloads"
@@ -97,6 +129,7 @@ class WarcIndex:
     def drop_after(self, warc_file: str, size: int) -> list[int]:
         """Forget what lay past ``size`` in a file; return the codes whose
         capture was there."""
+        self.flush()
         self._db.execute("BEGIN IMMEDIATE")
         try:
             codes = sorted(
@@ -119,10 +152,8 @@ class WarcIndex:
         self._db.execute("COMMIT")
         return codes
 
-    def bulk(self) -> _Bulk:
-        return _Bulk(self._db)
-
     def is_empty(self) -> bool:
+        self.flush()
         return self._db.execute("SELECT 1 FROM warc_captures LIMIT 1").fetchone() is None
 
     def forget_codes(self, codes: list[int]) -> list[int]:
@@ -145,16 +176,3 @@ class WarcIndex:
             "DELETE FROM codes WHERE code = ? AND state != 'archived'", [(c,) for c in codes]
         )
         return kept
-
-
-class _Bulk:
-    """One transaction around many inserts (a rebuild of the index)."""
-
-    def __init__(self, db: sqlite3.Connection):
-        self._db = db
-
-    def __enter__(self) -> None:
-        self._db.execute("BEGIN IMMEDIATE")
-
-    def __exit__(self, exc_type: object, *_: object) -> None:
-        self._db.execute("ROLLBACK" if exc_type else "COMMIT")

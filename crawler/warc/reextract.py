@@ -268,19 +268,19 @@ class Reextraction:
     def _rebuild_index(self, captures: Captures) -> None:
         """A ledger made anew: the capture index is made from the files, so
         the next crawl's revisits and start-up repair work as before."""
-        with self.index.bulk():
-            for record_id, located in captures.records.items():
-                if located.kind == "response" and located.digest:
-                    self.index.add_payload(
-                        located.digest,
-                        Original(record_id, located.uri, located.date),
-                        located.file,
-                        located.end,
-                    )
-            for outcome in captures.outcomes:
-                self.index.add_capture(
-                    outcome.code, outcome.run_id or "", outcome.state, outcome.file, outcome.end
+        for record_id, located in captures.records.items():
+            if located.kind == "response" and located.digest:
+                self.index.add_payload(
+                    located.digest,
+                    Original(record_id, located.uri, located.date),
+                    located.file,
+                    located.end,
                 )
+        for outcome in captures.outcomes:
+            self.index.add_capture(
+                outcome.code, outcome.run_id or "", outcome.state, outcome.file, outcome.end
+            )
+        self.index.flush()
 
 
 def _state(value: str) -> State | None:
