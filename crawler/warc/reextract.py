@@ -36,6 +36,7 @@ from crawler.pages.layouts import LAYOUTS
 from crawler.pipelines.validate import missing_fields, rejection_reason
 from crawler.warc.index import Original, WarcIndex
 from crawler.warc.reader import (
+    CaptureFiles,
     Captures,
     Outcome,
     rebuilt_response,
@@ -130,32 +131,54 @@ class Reextraction:
         self.report = ReextractReport()
         self.ledger: Ledger = SQLiteLedger.in_directory(archive_dir)
         self.index = WarcIndex.in_directory(archive_dir)
+        self.files = CaptureFiles(archive_dir)
 
     def close(self) -> None:
         try:
             self.writer.close()
         finally:
+            self.files.close()
             self.ledger.close()
             self.index.close()
 
     def run(self, codes: Container[int] | None = None) -> ReextractReport:
         repair(self.archive_dir, self.ledger)
-        warc_repair = repair_warc(self.archive_dir, self.index)
-        self.index.forget_codes(warc_repair.uncaptured)
-        captures = scan(self.archive_dir)
         if self.index.is_empty():
+            # A ledger made anew: pass one's reading of the files rebuilds the
+            # capture index first, so that the start-up repair only reads
+            # what lies past its last row (a torn tail) instead of every file
+            # a second time.
+            captures = scan(self.archive_dir)
             self._rebuild_index(captures)
+            self._repair_warc()
+        else:
+            self._repair_warc()
+            captures = scan(self.archive_dir)
+        for path in captures.files:
+            size = path.stat().st_size
+            if captures.ends[path.name] != size:
+                raise OSError(
+                    f"{path}: unreadable past byte {captures.ends[path.name]} of {size}"
+                    " (`scrapy archive-verify` reports it)"
+                )
         # Each page's tree and its response form a reference cycle: left to
         # the cyclic collector's own schedule, it walks the scan's many live
-        # objects again and again. Collecting every GC_EVERY pages instead
-        # frees the trees at a fraction of the cost (and bounds the memory).
+        # objects again and again. The scan's objects are frozen out of the
+        # collector's sight, and collecting every GC_EVERY pages frees the
+        # trees at a fraction of the cost (and bounds the memory).
         was_enabled = gc.isenabled()
         gc.disable()
+        gc.freeze()
         try:
             return self._run(captures, codes)
         finally:
+            gc.unfreeze()
             if was_enabled:
                 gc.enable()
+
+    def _repair_warc(self) -> None:
+        """Torn WARC tails moved aside; codes whose capture went with them forgotten."""
+        self.index.forget_codes(repair_warc(self.archive_dir, self.index).uncaptured)
 
     def _run(self, captures: Captures, codes: Container[int] | None) -> ReextractReport:
         archived = {state.code for state in self.ledger.archived()}
@@ -181,7 +204,7 @@ class Reextraction:
         self, outcome: Outcome, captures: Captures, final: str | None, redirected: bool
     ) -> None:
         response = (
-            rebuilt_response(self.archive_dir, captures, final, self.max_size)
+            rebuilt_response(self.files, captures, final, self.max_size)
             if final is not None and _usable(final, captures)
             else None
         )
