@@ -5,11 +5,12 @@ a ``metadata`` record per code), into a directory holding only ``warc/``. Then
 ``Reextraction`` rebuilds the JSON Lines archive and the ledger from them, and
 runs a second time over the rebuilt archive (everything unchanged). Both are
 timed on the wall clock and on this process's CPU time (one core: the work is
-single-threaded).
+single-threaded), for ``--rounds`` rounds, each on a fresh copy of ``warc/``;
+the last lines give pages a second per core, min / median / max over rounds.
 
 Run from the repository root::
 
-    .venv/bin/python -m bench.reextract [--pages 3000] [--pad-to 35000]
+    .venv/bin/python -m bench.reextract [--pages 3000] [--pad-to 35000] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import io
 import shutil
+import statistics
 import tempfile
 import time
 from collections.abc import Sequence
@@ -39,6 +41,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.reextract", description=__doc__)
     parser.add_argument("--pages", type=int, default=3000, help="captured story pages")
     parser.add_argument("--pad-to", type=int, default=35000, help="page size in bytes")
+    parser.add_argument("--rounds", type=int, default=3, help="rebuild-then-again rounds")
     return parser.parse_args(argv)
 
 
@@ -95,16 +98,27 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="bench-reextract-"))
     try:
-        write_captures(work, args.pages, args.pad_to)
-        warc = sum(p.stat().st_size for p in (work / WARC_DIR).iterdir())
+        captured = work / "captured"
+        write_captures(captured, args.pages, args.pad_to)
+        warc = sum(p.stat().st_size for p in (captured / WARC_DIR).iterdir())
         print(f"{args.pages} captures of {args.pad_to} B pages, WARC {warc / 1e6:.1f} MB")
-        for label in ("rebuild", "again"):
-            report, wall, cpu = timed(work)
-            print(
-                f"  {label:<8} pages {report.pages}, written {report.written}, "
-                f"unchanged {report.unchanged}: wall {wall:.2f}s {report.pages / wall:.0f} pages/s,"
-                f" cpu {cpu:.2f}s {report.pages / cpu:.0f} pages/s per core"
-            )
+        rates: dict[str, list[float]] = {"rebuild": [], "again": []}
+        for number in range(1, args.rounds + 1):
+            archive = work / f"round-{number}"
+            shutil.copytree(captured / WARC_DIR, archive / WARC_DIR)
+            for label, rate in rates.items():
+                report, wall, cpu = timed(archive)
+                rate.append(report.pages / cpu)
+                print(
+                    f"  {label:<8} pages {report.pages}, written {report.written}, unchanged"
+                    f" {report.unchanged}: wall {wall:.2f}s {report.pages / wall:.0f} pages/s,"
+                    f" cpu {cpu:.2f}s {report.pages / cpu:.0f} pages/s per core"
+                )
+            shutil.rmtree(archive)
+        print("pages/s per core (CPU time), min / median / max:")
+        for label, rate in rates.items():
+            low, middle, high = min(rate), statistics.median(rate), max(rate)
+            print(f"  {label:<8} {low:.0f} / {middle:.0f} / {high:.0f}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

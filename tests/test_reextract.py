@@ -188,3 +188,20 @@ def test_the_generic_layer_never_revises_an_archived_story(crawled) -> None:
     )  # fmt: skip
     assert result.returncode == 8, result.stdout + result.stderr
     assert lines(crawled) == before
+
+
+def test_a_warc_file_damaged_in_the_middle_stops_with_the_storage_status(crawled) -> None:
+    # Past the start-up repair, which trusts what the capture index already
+    # covers, a file that does not read to its end is reported, not read
+    # half: the captures after the damage would otherwise be skipped quietly.
+    before = lines(crawled)
+    path = sorted((crawled / "warc").glob("*.warc.gz"))[0]
+    whole = path.read_bytes()
+    middle = len(whole) // 2
+    path.write_bytes(whole[:middle] + bytes(64) + whole[middle + 64 :])
+    result = scrapy_command("archive-reextract", "--dir", str(crawled))
+    assert result.returncode == 7, result.stdout + result.stderr
+    assert f"{path.name}: unreadable past byte" in result.stdout + result.stderr
+    assert lines(crawled) == before
+    path.write_bytes(whole)  # the damage mended, the archive verifies again
+    assert reextract_in_process(crawled).written == 0

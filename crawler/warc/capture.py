@@ -14,30 +14,29 @@ ledger hears of the outcome, so an archived code always has its capture.
 
 from __future__ import annotations
 
-import io
 import logging
+import sqlite3
 from collections import defaultdict
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
-from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
-from twisted.internet.threads import deferToThread
-from warcio.statusandheaders import StatusAndHeaders
+from scrapy.utils.defer import deferred_from_coro
 
 from crawler.errors import StorageError
 from crawler.ledger import SQLiteLedger
 from crawler.warc.index import Original, WarcIndex
 from crawler.warc.records import (
-    BUILDER,
-    METADATA_TYPE,
     metadata_fields,
+    metadata_record,
     payload_digest,
+    record_date,
     record_id,
-    request_http_headers,
+    request_record,
     response_http_headers,
+    response_record,
+    revisit_record,
 )
 from crawler.warc.repair import WarcRepairReport, forget_uncaptured, repair_warc
 from crawler.warc.writer import WARC_DIR, WarcFileWriter
@@ -140,78 +139,41 @@ class WarcCapture:
 
     # -- responses -------------------------------------------------------------
 
-    async def process_response(self, request: Request, response: Response) -> Response:
-        # Digesting and compressing a page costs more than the rest of its
-        # capture together; zlib and hashlib let go of the GIL, so a worker
-        # thread does both while the reactor goes on. The response reaches
-        # the rest of the crawl only once its records are written.
-        full = await maybe_deferred_to_future(deferToThread(self._full_capture, request, response))
+    def process_response(self, request: Request, response: Response) -> Response:
+        # Done here, in the reactor's thread: a worker thread would not run
+        # alongside it (the GIL, and a crawler kept to one core), and handing
+        # each page over and back costs more than the SQL and Python of the
+        # capture itself. ISA-L's deflate keeps the compression to a fraction.
         try:
-            self._write_capture(request, response, full)
+            self._capture(request, response)
         except OSError as exc:
             raise IgnoreRequest(self._storage_failed(f"cannot write the WARC file: {exc}")) from exc
         return response
 
-    def _full_capture(self, request: Request, response: Response) -> _FullCapture:
-        """The ``response`` and ``request`` records of a first capture, serialized."""
+    def _capture(self, request: Request, response: Response) -> None:
         body = response.body
         digest = payload_digest(body)
         http = response_http_headers(response)
-        warc_headers = {"WARC-Payload-Digest": digest}
-        if response.ip_address is not None:
-            warc_headers["WARC-IP-Address"] = str(response.ip_address)
-        main = BUILDER.create_warc_record(
-            response.url,
-            "response",
-            payload=io.BytesIO(body),
-            length=len(body),
-            warc_headers_dict=warc_headers,
-            http_headers=http,
-        )
-        original = Original(
-            record_id(main), response.url, str(main.rec_headers.get_header("WARC-Date"))
-        )
-        members = self.writer.serialize([main, self._request_record(request, original, http)])
-        return _FullCapture(digest, original, members)
-
-    @staticmethod
-    def _request_record(request: Request, main: Original, http: StatusAndHeaders) -> Any:
-        return BUILDER.create_warc_record(
-            main.target_uri,
-            "request",
-            warc_headers_dict={"WARC-Concurrent-To": main.record_id, "WARC-Date": main.warc_date},
-            http_headers=request_http_headers(request, http.protocol),
-        )
-
-    def _write_capture(self, request: Request, response: Response, full: _FullCapture) -> None:
-        original = (
-            self.index.original(full.digest) if len(response.body) >= REVISIT_MIN_PAYLOAD else None
+        original = self.index.original(digest) if len(body) >= REVISIT_MIN_PAYLOAD else None
+        extra = (
+            [] if response.ip_address is None else [("WARC-IP-Address", str(response.ip_address))]
         )
         if original is None:
-            written = self.writer.write_members(full.members)
-            self.index.add_payload(full.digest, full.original, written.file, written.spans[0][1])
-            main_id = full.original.record_id
+            main = response_record(response.url, body, digest, http, extra)
+        else:
+            original_of = (original.record_id, original.target_uri, original.warc_date)
+            main = revisit_record(response.url, digest, http, original_of, extra)
+        this = Original(record_id(main), response.url, record_date(main))
+        sent = request_record(request, response.url, http.protocol, this.record_id, this.warc_date)
+        written = self.writer.write([main, sent])
+        if original is None:
+            self.index.add_payload(digest, this, written.file, written.spans[0][1])
             self.stats.inc_value("archive/warc/responses")
         else:
-            http = response_http_headers(response)
-            warc_headers = {"WARC-Refers-To": original.record_id}
-            if response.ip_address is not None:
-                warc_headers["WARC-IP-Address"] = str(response.ip_address)
-            revisit = BUILDER.create_revisit_record(
-                response.url,
-                full.digest,
-                original.target_uri,
-                original.warc_date,
-                http_headers=http,
-                warc_headers_dict=warc_headers,
-            )
-            main_id = record_id(revisit)
-            this = Original(main_id, response.url, str(revisit.rec_headers.get_header("WARC-Date")))
-            self.writer.write([revisit, self._request_record(request, this, http)])
             self.stats.inc_value("archive/warc/revisits")
         code = request.meta.get("code")
         if code is not None:
-            self.pending[code].append(main_id)
+            self.pending[code].append(this.record_id)
 
     # -- outcomes --------------------------------------------------------------
 
@@ -232,20 +194,17 @@ class WarcCapture:
             "ref-code": ref_code,
         }
         body = metadata_fields(fields)
-        record = BUILDER.create_warc_record(
-            f"{self.site_url}/en/news/{code}",
-            "metadata",
-            payload=_stream(body),
-            length=len(body),
-            warc_content_type=METADATA_TYPE,
-        )
-        for concurrent in responses:
-            record.rec_headers.add_header("WARC-Concurrent-To", concurrent)
+        record = metadata_record(f"{self.site_url}/en/news/{code}", body, responses)
         try:
             written = self.writer.write([record])
-            self.index.add_capture(code, self.run_id, state, written.file, written.end)
         except OSError as exc:
             raise StorageError(self._storage_failed(f"cannot write the WARC file: {exc}")) from exc
+        self.index.add_capture(code, self.run_id, state, written.file, written.end)
+        try:
+            # Committed before the ledger hears of the outcome (see index).
+            self.index.flush()
+        except sqlite3.Error as exc:
+            raise StorageError(self._storage_failed(f"cannot write the WARC index: {exc}")) from exc
         self.stats.inc_value("archive/warc/outcomes")
 
     def _storage_failed(self, message: str) -> str:
@@ -283,14 +242,3 @@ def capture_outcome(
     except StorageError:
         return False
     return True
-
-
-def _stream(data: bytes) -> io.BytesIO:
-    return io.BytesIO(data)
-
-
-@dataclass(frozen=True)
-class _FullCapture:
-    digest: str
-    original: Original  # the response record's own id, URI and date
-    members: list[bytes]

@@ -4,13 +4,20 @@ SQLite file (the ledger's schema is not touched).
 ``warc_payloads`` finds the first capture of a payload by its digest, so a
 re-fetched identical page becomes a ``revisit`` record; ``warc_captures`` says
 where each code's capture ends, so a start-up repair that cuts a file short
-knows which codes lost theirs. Each row is committed after the records it
-points at were written, so a row never points past what the file held.
+knows which codes lost theirs. Rows wait in memory and are committed together
+by :meth:`WarcIndex.flush`, always after the records they point at were
+written, so a row never points past what the file held. The capture commits
+them when it settles a code, before the ledger records the code's outcome:
+a reboot that keeps the outcome keeps the row that tells whether its capture
+survived. A payload row lost with a killed process costs at most one full
+record where a revisit would have done.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,6 +71,9 @@ class WarcIndex:
         self._db = db
         self._owned = owned
         self._db.executescript(SCHEMA)
+        # Rows not yet committed, in the order their records were written.
+        self._payloads: dict[str, tuple[str, str, str, str, str, int]] = {}
+        self._captures: list[tuple[int, str, str, str, int]] = []
 
     @classmethod
     def in_directory(cls, archive_dir: str | Path) -> WarcIndex:
@@ -81,10 +91,14 @@ class WarcIndex:
         return cls(ledger.connection, owned=False)
 
     def close(self) -> None:
+        self.flush()
         if self._owned:
             self._db.close()
 
     def original(self, digest: str) -> Original | None:
+        pending = self._payloads.get(digest)
+        if pending is not None:
+            return Original(*pending[1:4])
         row = self._db.execute(
             "SELECT record_id, target_uri, warc_date FROM warc_payloads WHERE digest = ?",
             (digest,),
@@ -92,8 +106,9 @@ class WarcIndex:
         return Original(*row) if row else None
 
     def add_payload(self, digest: str, original: Original, warc_file: str, record_end: int) -> None:
-        self._db.execute(
-            "INSERT OR IGNORE INTO warc_payloads VALUES (?, ?, ?, ?, ?, ?)",
+        """Remember the first capture of a payload (committed by :meth:`flush`)."""
+        self._payloads.setdefault(
+            digest,
             (digest, original.record_id, original.target_uri, original.warc_date, warc_file,
              record_end),
         )  # fmt: skip
@@ -101,14 +116,41 @@ class WarcIndex:
     def add_capture(
         self, code: int, run_id: str, state: str, warc_file: str, record_end: int
     ) -> None:
-        self._db.execute(
-            "INSERT INTO warc_captures VALUES (?, ?, ?, ?, ?)",
-            (code, run_id, state, warc_file, record_end),
-        )
+        """Remember where a code's capture ends (committed by :meth:`flush`)."""
+        self._captures.append((code, run_id, state, warc_file, record_end))
+
+    def flush(self) -> None:
+        """Write the rows added since the last flush: in one transaction of
+        their own, or, on a crawl's ledger connection, in the ledger's held
+        transaction, with the outcomes they go with (see ``on_ledger``)."""
+        if not (self._payloads or self._captures):
+            return
+        with self._transaction():
+            self._db.executemany(
+                "INSERT OR IGNORE INTO warc_payloads VALUES (?, ?, ?, ?, ?, ?)",
+                self._payloads.values(),
+            )
+            self._db.executemany("INSERT INTO warc_captures VALUES (?, ?, ?, ?, ?)", self._captures)
+        self._payloads.clear()
+        self._captures.clear()
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        if self._db.in_transaction:
+            yield  # the ledger's held transaction: it commits or rolls back
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
 
     def known_ends(self) -> dict[str, int]:
         """Per file, the end of the last record a row points at: the file was
         whole up to there when the row was committed."""
+        self.flush()
         rows = self._db.execute(
             "SELECT warc_file, MAX(record_end) FROM ("
             " SELECT warc_file, record_end FROM warc_payloads"
@@ -120,8 +162,8 @@ class WarcIndex:
     def drop_after(self, warc_file: str, size: int) -> list[int]:
         """Forget what lay past ``size`` in a file; return the codes whose
         capture was there."""
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
+        self.flush()
+        with self._transaction():
             codes = sorted(
                 {
                     code
@@ -136,16 +178,10 @@ class WarcIndex:
                     f"DELETE FROM {table} WHERE warc_file = ? AND record_end > ?",
                     (warc_file, size),
                 )
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
         return codes
 
-    def bulk(self) -> _Bulk:
-        return _Bulk(self._db)
-
     def is_empty(self) -> bool:
+        self.flush()
         return self._db.execute("SELECT 1 FROM warc_captures LIMIT 1").fetchone() is None
 
     def lose_file(self, warc_file: str) -> list[int]:
@@ -174,8 +210,7 @@ class WarcIndex:
         each call reads only what was captured since the one before."""
         if self._db.execute("SELECT 1 FROM warc_recapture LIMIT 1").fetchone() is None:
             return []  # nothing awaited: the usual case, one look-up
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction():
             (last,) = self._db.execute("SELECT IFNULL(MAX(rowid), 0) FROM warc_captures").fetchone()
             found = self._db.execute(
                 "SELECT DISTINCT r.code, r.since FROM warc_captures c JOIN warc_recapture r"
@@ -188,10 +223,6 @@ class WarcIndex:
                 "UPDATE warc_recapture SET since = ? WHERE code = ?",
                 [(since, code) for code, since in found],
             )
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
         return [code for code, _ in found]
 
     def no_longer_awaited(self, codes: list[int]) -> None:
@@ -212,16 +243,3 @@ def lost_records(archive_dir: Path) -> frozenset[str]:
         )
     finally:
         db.close()
-
-
-class _Bulk:
-    """One transaction around many inserts (a rebuild of the index)."""
-
-    def __init__(self, db: sqlite3.Connection):
-        self._db = db
-
-    def __enter__(self) -> None:
-        self._db.execute("BEGIN IMMEDIATE")
-
-    def __exit__(self, exc_type: object, *_: object) -> None:
-        self._db.execute("ROLLBACK" if exc_type else "COMMIT")

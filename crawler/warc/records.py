@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 from http import HTTPStatus
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from warcio.recordbuilder import RecordBuilder
-from warcio.statusandheaders import StatusAndHeaders
+from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParser
 
 if TYPE_CHECKING:
     from scrapy.http import Headers, Request, Response
@@ -23,13 +24,31 @@ RENAMED_HEADERS = {b"transfer-encoding": "X-Archive-Orig-Transfer-Encoding"}
 METADATA_TYPE = "application/warc-fields"
 
 
+def sha1_digest(*parts: bytes) -> str:
+    """A WARC digest (``sha1:`` and base 32, as warcio writes and checks them)
+    of ``parts`` one after the other.
+
+    >>> sha1_digest(b"HTTP/1.1 200 OK\\r\\n\\r\\n", b"body") == sha1_digest(
+    ...     b"HTTP/1.1 200 OK\\r\\n\\r\\nbody"
+    ... )
+    True
+    """
+    digest = hashlib.sha1()
+    for part in parts:
+        digest.update(part)
+    return "sha1:" + base64.b32encode(digest.digest()).decode("ascii")
+
+
 def payload_digest(body: bytes) -> str:
     """The ``WARC-Payload-Digest`` warcio writes (and checks) for these bytes.
 
     >>> payload_digest(b"")
     'sha1:3I42H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ'
     """
-    return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
+    return sha1_digest(body)
+
+
+EMPTY_DIGEST = payload_digest(b"")
 
 
 def reason_phrase(status: int) -> str:
@@ -112,4 +131,113 @@ def record_id(record: ArcWarcRecord) -> str:
     return str(record.rec_headers.get_header("WARC-Record-ID"))
 
 
+def record_date(record: ArcWarcRecord) -> str:
+    return str(record.rec_headers.get_header("WARC-Date"))
+
+
 BUILDER = RecordBuilder(warc_version=WARC_VERSION)
+
+# The records below come with their digests: warcio writes a digest it is
+# given and computes only those it is not, so none is computed twice (and a
+# metadata record's two digests, being of the same bytes, once). They also
+# come with their WARC headers made, in the order warcio puts them, so that
+# warcio does not search and replace them one by one.
+
+
+def http_block(http: StatusAndHeaders) -> bytes:
+    """The HTTP headers as warcio writes them into the record's block."""
+    http.compute_headers_buffer()
+    return bytes(http.headers_buff)
+
+
+def new_record(
+    kind: str,
+    uri: str,
+    headers: list[tuple[str, str]],
+    *,
+    payload: bytes | None = None,
+    http: StatusAndHeaders | None = None,
+    date: str | None = None,
+    content_type: str = "",
+) -> ArcWarcRecord:
+    """A record of ``kind`` with a new record id, made by warcio from the
+    WARC headers given (digests included) and its own.
+
+    >>> record = new_record("metadata", "http://x/1", [], payload=b"a: 1\\r\\n")
+    >>> [name for name, _ in record.rec_headers.headers]
+    ['WARC-Type', 'WARC-Record-ID', 'WARC-Target-URI', 'WARC-Date', 'WARC-Payload-Digest']
+    """
+    warc_headers = StatusAndHeaders(
+        "",
+        [
+            ("WARC-Type", kind),
+            ("WARC-Record-ID", StatusAndHeadersParser.make_warc_id()),
+            ("WARC-Target-URI", uri),
+            ("WARC-Date", date or BUILDER.curr_warc_date()),
+            *headers,
+        ],
+        protocol=WARC_VERSION,
+    )
+    return BUILDER.create_warc_record(
+        uri,
+        kind,
+        payload=None if payload is None else io.BytesIO(payload),
+        length=None if payload is None else len(payload),
+        warc_headers=warc_headers,
+        http_headers=http,
+        warc_content_type=content_type,
+    )
+
+
+def response_record(
+    url: str, body: bytes, digest: str, http: StatusAndHeaders, extra: list[tuple[str, str]]
+) -> ArcWarcRecord:
+    """A ``response`` record of ``body`` (whose payload digest is ``digest``)."""
+    block = sha1_digest(http_block(http), body)
+    digests = [("WARC-Payload-Digest", digest), ("WARC-Block-Digest", block)]
+    return new_record("response", url, [*extra, *digests], payload=body, http=http)
+
+
+def revisit_record(
+    url: str,
+    digest: str,
+    http: StatusAndHeaders,
+    original: tuple[str, str, str],
+    extra: list[tuple[str, str]],
+) -> ArcWarcRecord:
+    """A ``revisit`` record (identical-payload-digest profile) of a payload
+    first captured as ``original``: its (record id, target URI, date)."""
+    original_id, original_uri, original_date = original
+    headers = {
+        "WARC-Refers-To": original_id,
+        "WARC-Block-Digest": sha1_digest(http_block(http)),
+        **dict(extra),
+    }
+    return BUILDER.create_revisit_record(
+        url, digest, original_uri, original_date, http_headers=http, warc_headers_dict=headers
+    )
+
+
+def request_record(
+    request: Request, uri: str, protocol: str, concurrent_to: str, date: str
+) -> ArcWarcRecord:
+    """The ``request`` record of the response record ``concurrent_to``."""
+    http = request_http_headers(request, protocol)
+    headers = [
+        ("WARC-Concurrent-To", concurrent_to),
+        ("WARC-Payload-Digest", EMPTY_DIGEST),
+        ("WARC-Block-Digest", sha1_digest(http_block(http))),
+    ]
+    return new_record("request", uri, headers, http=http, date=date)
+
+
+def metadata_record(uri: str, body: bytes, concurrent_to: list[str]) -> ArcWarcRecord:
+    """A ``metadata`` record (``application/warc-fields``) pointing at the
+    records ``concurrent_to``."""
+    digest = payload_digest(body)
+    headers = [
+        *(("WARC-Concurrent-To", record_id) for record_id in concurrent_to),
+        ("WARC-Payload-Digest", digest),
+        ("WARC-Block-Digest", digest),
+    ]
+    return new_record("metadata", uri, headers, payload=body, content_type=METADATA_TYPE)

@@ -36,6 +36,7 @@ from crawler.pages.layouts import LAYOUTS
 from crawler.pipelines.validate import missing_fields, rejection_reason
 from crawler.warc.index import Original, WarcIndex
 from crawler.warc.reader import (
+    CaptureFiles,
     Captures,
     Outcome,
     rebuilt_response,
@@ -130,32 +131,56 @@ class Reextraction:
         self.report = ReextractReport()
         self.ledger: Ledger = SQLiteLedger.in_directory(archive_dir)
         self.index = WarcIndex.in_directory(archive_dir)
+        self.files = CaptureFiles(archive_dir)
 
     def close(self) -> None:
         try:
             self.writer.close()
         finally:
+            self.files.close()
             self.ledger.close()
             self.index.close()
 
     def run(self, codes: Container[int] | None = None) -> ReextractReport:
         repair(self.archive_dir, self.ledger)
-        warc_repair = repair_warc(self.archive_dir, self.index)
-        forget_uncaptured(self.index, self.ledger, warc_repair.uncaptured)
-        captures = scan(self.archive_dir)
         if self.index.is_empty():
+            # A ledger made anew: pass one's reading of the files rebuilds the
+            # capture index first, so that the start-up repair only reads
+            # what lies past its last row (a torn tail) instead of every file
+            # a second time.
+            captures = scan(self.archive_dir)
             self._rebuild_index(captures)
+            self._repair_warc()
+        else:
+            self._repair_warc()
+            captures = scan(self.archive_dir)
+        for path in captures.files:
+            size = path.stat().st_size
+            if captures.ends[path.name] != size:
+                raise OSError(
+                    f"{path}: unreadable past byte {captures.ends[path.name]} of {size}"
+                    " (`scrapy archive-verify` reports it)"
+                )
         # Each page's tree and its response form a reference cycle: left to
         # the cyclic collector's own schedule, it walks the scan's many live
-        # objects again and again. Collecting every GC_EVERY pages instead
-        # frees the trees at a fraction of the cost (and bounds the memory).
+        # objects again and again. The scan's objects are frozen out of the
+        # collector's sight, and collecting every GC_EVERY pages frees the
+        # trees at a fraction of the cost (and bounds the memory).
         was_enabled = gc.isenabled()
         gc.disable()
+        gc.freeze()
         try:
             return self._run(captures, codes)
         finally:
+            gc.unfreeze()
             if was_enabled:
                 gc.enable()
+
+    def _repair_warc(self) -> None:
+        """Torn WARC tails moved aside; codes whose capture went with them forgotten."""
+        forget_uncaptured(
+            self.index, self.ledger, repair_warc(self.archive_dir, self.index).uncaptured
+        )
 
     def _run(self, captures: Captures, codes: Container[int] | None) -> ReextractReport:
         archived = {state.code for state in self.ledger.archived()}
@@ -181,7 +206,7 @@ class Reextraction:
         self, outcome: Outcome, captures: Captures, final: str | None, redirected: bool
     ) -> None:
         response = (
-            rebuilt_response(self.archive_dir, captures, final, self.max_size)
+            rebuilt_response(self.files, captures, final, self.max_size)
             if final is not None and _usable(final, captures)
             else None
         )
@@ -268,19 +293,19 @@ class Reextraction:
     def _rebuild_index(self, captures: Captures) -> None:
         """A ledger made anew: the capture index is made from the files, so
         the next crawl's revisits and start-up repair work as before."""
-        with self.index.bulk():
-            for record_id, located in captures.records.items():
-                if located.kind == "response" and located.digest:
-                    self.index.add_payload(
-                        located.digest,
-                        Original(record_id, located.uri, located.date),
-                        located.file,
-                        located.end,
-                    )
-            for outcome in captures.outcomes:
-                self.index.add_capture(
-                    outcome.code, outcome.run_id or "", outcome.state, outcome.file, outcome.end
+        for record_id, located in captures.records.items():
+            if located.kind == "response" and located.digest:
+                self.index.add_payload(
+                    located.digest,
+                    Original(record_id, located.uri, located.date),
+                    located.file,
+                    located.end,
                 )
+        for outcome in captures.outcomes:
+            self.index.add_capture(
+                outcome.code, outcome.run_id or "", outcome.state, outcome.file, outcome.end
+            )
+        self.index.flush()
 
 
 def _state(value: str) -> State | None:

@@ -9,18 +9,17 @@ read: the rest was whole when its rows were committed.
 from __future__ import annotations
 
 import os
-import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from crawler.ledger import Ledger
 from crawler.warc.index import WarcIndex, lost_records
+from crawler.warc.members import members
 from crawler.warc.verify import scan_warc
-from crawler.warc.writer import GZIP_WBITS, WARC_DIR, WARC_GLOB
+from crawler.warc.writer import WARC_DIR, WARC_GLOB
 
 TORN_DIR = "torn"
-READ_SIZE = 1 << 20
 
 
 @dataclass
@@ -56,27 +55,8 @@ def whole_members_end(path: Path, start: int = 0) -> int:
     ...     whole_members_end(path) == len(whole)
     True
     """
-    good = start
-    with path.open("rb") as handle:
-        handle.seek(start)
-        chunk_start = start
-        chunk = handle.read(READ_SIZE)
-        member = zlib.decompressobj(GZIP_WBITS)
-        while chunk:
-            try:
-                # The output is not needed, only whether the member is whole.
-                member.decompress(chunk)
-            except zlib.error:
-                return good
-            if member.eof:
-                rest = member.unused_data
-                good = chunk_start + len(chunk) - len(rest)
-                member = zlib.decompressobj(GZIP_WBITS)
-                chunk_start, chunk = good, rest or handle.read(READ_SIZE)
-            else:
-                chunk_start += len(chunk)
-                chunk = handle.read(READ_SIZE)
-    return good
+    ends = (end for _, end, _ in members(path, start))
+    return max(ends, default=start)
 
 
 def _move_tail(path: Path, end: int, torn_dir: Path) -> str:
