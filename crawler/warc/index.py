@@ -197,6 +197,7 @@ class WarcIndex:
     def await_recapture(self, codes: list[int]) -> None:
         """Codes whose capture was lost: :meth:`recaptured` tells when a run
         has captured them again."""
+        self.flush()
         (since,) = self._db.execute("SELECT IFNULL(MAX(rowid), 0) FROM warc_captures").fetchone()
         self._db.executemany(
             "INSERT OR REPLACE INTO warc_recapture (code, since) VALUES (?, ?)",
@@ -208,6 +209,7 @@ class WarcIndex:
         but a failure); they stay awaited until :meth:`no_longer_awaited`.
         The others are from then on checked against later captures only, so
         each call reads only what was captured since the one before."""
+        self.flush()
         if self._db.execute("SELECT 1 FROM warc_recapture LIMIT 1").fetchone() is None:
             return []  # nothing awaited: the usual case, one look-up
         with self._transaction():
