@@ -10,9 +10,12 @@ lines the files hold.
 It scales to millions of lines in bounded memory. The files are read as a
 stream, in pieces spread over the cores, into a few flat columns (arrays of
 numbers, one bytes buffer for the hashes); only the rare line that is not a
-first revision gets an entry of its own. The lines are put in code order by a
-sort of their indexes and compared with the ledger's archived codes read
-through an ordered cursor, as plain tuples. No object is kept per line.
+first revision gets an entry of its own. Each piece is compared with the
+ledger rows of its codes (plain tuples, a read-only query per piece), so only
+the few lines the ledger does not point at are looked at one by one
+afterwards. When some archived row points at no line at all, the lines are
+put in code order and merged with the ledger's archived codes read through an
+ordered cursor, which names every disagreement. No object is kept per line.
 """
 
 from __future__ import annotations
