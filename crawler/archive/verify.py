@@ -7,21 +7,29 @@ content of the revision before; no content under two codes; the ledger must
 be a sound SQLite file (``PRAGMA integrity_check``) that points at exactly the
 lines the files hold.
 
-It scales to millions of lines in bounded memory: the files are read as a
-stream into a few flat columns (arrays of numbers, one bytes buffer for the
-hashes), sorted by a packed integer key, and compared with the ledger's
-archived codes read through an ordered cursor. No object is kept per line.
+It scales to millions of lines in bounded memory. The files are read as a
+stream, in pieces spread over the cores, into a few flat columns (arrays of
+numbers, one bytes buffer for the hashes); only the rare line that is not a
+first revision gets an entry of its own. Each piece is compared with the
+ledger rows of its codes (plain tuples, a read-only query per piece), so only
+the few lines the ledger does not point at are looked at one by one
+afterwards. When some archived row points at no line at all, the lines are
+put in code order and merged with the ledger's archived codes read through an
+ordered cursor, which names every disagreement. No object is kept per line.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import sqlite3
 from array import array
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import compress, count, islice
+from operator import eq
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +39,7 @@ from crawler.archive.repair import (
     rewrite_without,
 )
 from crawler.archive.writer import ARCHIVE_GLOB
-from crawler.ledger import ArchivedLine, LedgerDamaged, SQLiteLedger
+from crawler.ledger import ArchivedLine, CodeState, LedgerDamaged, SQLiteLedger, State
 from crawler.ledger.rules import CAPTURE_LOST
 from crawler.warc.index import lost_records
 from crawler.warc.repair import repair_captures
@@ -42,8 +50,11 @@ _NO_HASH = bytes(32)
 # Below this many bytes of archive, starting worker processes costs more than
 # it saves.
 _PARALLEL_BYTES = 64 * 2**20
+# Worker processes read the files in pieces of about this size, so the work
+# spreads evenly over the cores even when one file holds most of the archive
+# (a compacted month), and around SQLite's integrity check in this process.
+_CHUNK_BYTES = 32 * 2**20
 _READ_BUFFER = 2**20
-_LOW32 = 0xFFFFFFFF
 # How many lost codes a repair names one by one before it only counts them.
 _NAMED_CODES = 10
 
@@ -88,123 +99,204 @@ class Verification:
 
 
 @dataclass
+class _Piece:
+    """The record lines that start in one piece of one file, as columns; line
+    numbers count every line of the piece (bad ones too) from 1."""
+
+    file: int
+    codes: array[int] = field(default_factory=lambda: array("q"))
+    offsets: array[int] = field(default_factory=lambda: array("q"))
+    numbers: array[int] = field(default_factory=lambda: array("q"))
+    hashes: bytearray = field(default_factory=bytearray)  # 32 bytes per line
+    # (revision, previous_sha256) by position, for the few lines that are not
+    # a first revision: every other line is revision 1 with no previous.
+    revisions: dict[int, tuple[int, bytes]] = field(default_factory=dict)
+    published: list[str | None] | None = None  # only when rebuilding the ledger
+    ends: array[int] | None = None  # only when rebuilding the ledger
+    problems: list[tuple[str, int, str]] = field(default_factory=list)  # kind, number, message
+    drops: dict[int, str] = field(default_factory=dict)  # offset -> kind, for a repair
+    lines: int = 0
+    end: int = 0  # the offset just past the piece's last line
+    # Positions of the lines the ledger does not point at (when it was asked).
+    unpointed: list[int] = field(default_factory=list)
+    ledger_error: str | None = None
+
+
+@dataclass
 class _Columns:
-    """Every record line of the archive, one entry per line in each column."""
+    """Every record line of the archive, one entry per line in each column,
+    in archive order (files by name, lines by offset)."""
 
     names: list[str] = field(default_factory=list)  # file index -> file name
     sizes: dict[str, int] = field(default_factory=dict)
     codes: array[int] = field(default_factory=lambda: array("q"))
-    revisions: array[int] = field(default_factory=lambda: array("q"))
     files: array[int] = field(default_factory=lambda: array("I"))
     offsets: array[int] = field(default_factory=lambda: array("q"))
-    ends: array[int] = field(default_factory=lambda: array("q"))  # only when rebuilding
     numbers: array[int] = field(default_factory=lambda: array("q"))
     hashes: bytearray = field(default_factory=bytearray)  # 32 bytes per line
-    # previous_sha256 by line index, for the few lines that have one.
-    previous: dict[int, bytes] = field(default_factory=dict)
+    # (revision, previous_sha256) by line index, for lines that are not a
+    # first revision.
+    revisions: dict[int, tuple[int, bytes]] = field(default_factory=dict)
     published: list[str | None] | None = None  # only when rebuilding the ledger
+    ends: array[int] = field(default_factory=lambda: array("q"))  # only when rebuilding
     # Per file, offset -> kind of each line a repair takes out.
     drops: dict[str, dict[int, str]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     lines: int = 0
+    # Indexes of the lines whose code, file, offset and hash are not those of
+    # an archived code's ledger row (known when the ledger was asked).
+    unpointed: set[int] = field(default_factory=set)
+    ledger_error: str | None = None
 
-    def absorb(self, other: _Columns) -> None:
-        """Append another file's columns (read with its own file index)."""
+    def absorb(self, piece: _Piece, before: int) -> None:
+        """Append a piece of a file, ``before`` lines of which came earlier."""
         base = len(self.codes)
-        for mine, theirs in (
-            (self.codes, other.codes),
-            (self.revisions, other.revisions),
-            (self.files, other.files),
-            (self.offsets, other.offsets),
-            (self.ends, other.ends),
-            (self.numbers, other.numbers),
-        ):
-            mine.extend(theirs)
-        self.hashes += other.hashes
-        self.previous.update((base + index, sha) for index, sha in other.previous.items())
-        if self.published is not None and other.published is not None:
-            self.published.extend(other.published)
-        self.names.extend(other.names)
-        self.sizes.update(other.sizes)
-        self.drops.update(other.drops)
-        self.problems.extend(other.problems)
-        self.lines += other.lines
+        name = self.names[piece.file]
+        self.codes.extend(piece.codes)
+        self.offsets.extend(piece.offsets)
+        self.numbers.extend(map(before.__add__, piece.numbers))
+        self.files.extend(array("I", [piece.file]) * len(piece.codes))
+        self.hashes += piece.hashes
+        self.revisions.update((base + position, kept) for position, kept in piece.revisions.items())
+        if self.published is not None and piece.published is not None and piece.ends is not None:
+            self.published.extend(piece.published)
+            self.ends.extend(piece.ends)
+        if piece.drops:
+            self.drops.setdefault(name, {}).update(piece.drops)
+        self.problems.extend(
+            Problem(kind, f"{name}:{before + number}", message)
+            for kind, number, message in piece.problems
+        )
+        self.lines += piece.lines
+        self.sizes[name] = piece.end
+        self.unpointed.update(base + position for position in piece.unpointed)
+        self.ledger_error = self.ledger_error or piece.ledger_error
 
     def sha(self, index: int) -> bytes:
         return bytes(self.hashes[index * 32 : index * 32 + 32])
 
+    def revision(self, index: int) -> int:
+        kept = self.revisions.get(index)
+        return 1 if kept is None else kept[0]
+
+    def previous(self, index: int) -> bytes:
+        kept = self.revisions.get(index)
+        return _NO_HASH if kept is None else kept[1]
+
+    def file(self, index: int) -> str:
+        return self.names[self.files[index]]
+
     def where(self, index: int) -> str:
-        return f"{self.names[self.files[index]]}:{self.numbers[index]}"
+        return f"{self.file(index)}:{self.numbers[index]}"
 
     def line(self, index: int) -> ArchivedLine:
         assert self.published is not None
         return ArchivedLine(
             code=self.codes[index],
             sha256=self.sha(index).hex(),
-            archive_file=self.names[self.files[index]],
+            archive_file=self.file(index),
             offset=self.offsets[index],
             end=self.ends[index],
             published_at=self.published[index],
-            revision=self.revisions[index],
+            revision=self.revision(index),
         )
 
 
-def _read_file(path: Path, file_index: int, keep_published: bool) -> _Columns:
-    """One file's lines as columns (its problems in ``problems``)."""
-    columns = _Columns(published=[] if keep_published else None)
+# A piece to read: the file, its index, where the piece starts, where the next
+# one starts (None: the end of the file), whether to keep what a rebuilt
+# ledger needs, and the ledger to ask where its lines' codes are (if any).
+_Task = tuple[Path, int, int, int | None, bool, Path | None]
+
+
+def _read_piece(task: _Task) -> _Piece:
+    """The lines that start in ``[start, stop)`` of a file. A line that starts
+    before ``start`` belongs to the piece before, and is skipped."""
+    path, file_index, start, stop, keep_published, ledger = task
+    piece = _Piece(file_index)
+    if keep_published:
+        piece.published, piece.ends = [], array("q")
     # Bound methods, fetched once: this loop runs once per line of the archive.
-    codes, revisions, files = columns.codes.append, columns.revisions.append, columns.files.append
-    offsets, numbers = columns.offsets.append, columns.numbers.append
-    hashes, previous = columns.hashes.extend, columns.previous
-    published = columns.published.append if columns.published is not None else None
-    ends = columns.ends.append if keep_published else None
-    problems = columns.problems.append
+    codes, offsets, numbers = piece.codes.append, piece.offsets.append, piece.numbers.append
+    hashes, revisions = piece.hashes.extend, piece.revisions
+    published = piece.published.append if piece.published is not None else None
+    ends = piece.ends.append if piece.ends is not None else None
+    problems, drops = piece.problems.append, piece.drops
     from_hex = bytes.fromhex
-    name = path.name
-    columns.names.append(name)
-    drops: dict[int, str] = {}
-    offset = 0
+    # The hashes as written, kept only while the piece is compared with the ledger.
+    written: list[str] = []
+    hexes = written.append if ledger is not None else None
     number = 0
     with path.open("rb", buffering=_READ_BUFFER) as handle:
+        offset = 0
+        if start:
+            handle.seek(start - 1)
+            offset = start - 1 + len(handle.readline())
         for raw in handle:
+            if stop is not None and offset >= stop:
+                break
             number += 1
-            end = offset + len(raw)
             fields = read_line(raw)
             if isinstance(fields, str):
-                problems(Problem("bad_line", f"{name}:{number}", fields))
+                problems(("bad_line", number, fields))
                 drops[offset] = "torn"
             else:
                 code, revision, sha, before, when, sound = fields
                 if not sound:
                     problems(
-                        Problem(
+                        (
                             "content_mismatch",
-                            f"{name}:{number}",
+                            number,
                             f"story {code}: content_sha256 does not match its title, lead and body",
                         )
                     )
                     drops[offset] = "torn"
+                if revision != 1 or before is not None:
+                    revisions[len(piece.codes)] = (
+                        revision,
+                        _NO_HASH if before is None else from_hex(before),
+                    )
                 codes(code)
-                revisions(revision)
-                files(file_index)
                 offsets(offset)
                 numbers(number)
                 hashes(from_hex(sha))
-                if before:
-                    previous[len(columns.codes) - 1] = from_hex(before)
+                if hexes is not None:
+                    hexes(sha)
                 if published is not None and ends is not None:
                     published(when)
-                    ends(end)
-            offset = end
-    columns.lines = number
-    columns.sizes[name] = offset
-    if drops:
-        columns.drops[name] = drops
-    return columns
+                    ends(offset + len(raw))
+            offset += len(raw)
+    piece.lines = number
+    piece.end = offset
+    if ledger is not None:
+        try:
+            piece.unpointed = _unpointed(piece, path.name, written, ledger)
+        except (LedgerDamaged, sqlite3.Error) as exc:
+            piece.ledger_error = str(exc)
+    return piece
 
 
-def _read_file_task(task: tuple[Path, int, bool]) -> _Columns:
-    return _read_file(*task)
+def _unpointed(piece: _Piece, name: str, written: list[str], ledger: Path) -> list[int]:
+    """Positions of the piece's lines that are not exactly where the ledger
+    says their code's archived line is (file, offset and hash)."""
+    where = SQLiteLedger.archived_positions_in(ledger, name, piece.codes).get
+    return [
+        position
+        for position, (code, offset, sha) in enumerate(
+            zip(piece.codes, piece.offsets, written, strict=True)
+        )
+        if where(code) != (offset, sha)
+    ]
+
+
+def _pieces(
+    paths: list[Path], whole: bool, keep_published: bool, ledger: Path | None
+) -> Iterator[_Task]:
+    """The pieces to read, in archive order: whole files, or pieces of about
+    ``_CHUNK_BYTES``."""
+    for index, path in enumerate(paths):
+        starts = [0] if whole else list(range(0, path.stat().st_size, _CHUNK_BYTES)) or [0]
+        for start, following in zip(starts, [*starts[1:], None], strict=True):
+            yield path, index, start, following, keep_published, ledger
 
 
 def _usable_cores() -> int:
@@ -218,53 +310,66 @@ def _read_archive(
     report: Verification,
     keep_published: bool,
     alongside: Callable[[], object] = lambda: None,
+    ledger: Path | None = None,
 ) -> _Columns:
-    """All files' lines as columns. Parsing and hashing every line is the
-    whole cost, so a large archive's files are read by one process per core,
-    while this one runs ``alongside``."""
+    """All files' lines as columns, and which of them the ``ledger`` points
+    at. Parsing and hashing every line is most of the cost, so a large
+    archive is read in pieces by one process per core, while this one runs
+    ``alongside``."""
     paths = sorted(directory.glob(ARCHIVE_GLOB))
-    tasks = [(path, index, keep_published) for index, path in enumerate(paths)]
-    workers = min(_usable_cores(), len(paths))
-    parts: Iterable[_Columns]
-    if workers > 1 and sum(path.stat().st_size for path in paths) >= _PARALLEL_BYTES:
+    columns = _Columns(names=[path.name for path in paths])
+    if keep_published:
+        columns.published = []
+    cores = _usable_cores()
+    parallel = cores > 1 and sum(path.stat().st_size for path in paths) >= _PARALLEL_BYTES
+    tasks = list(_pieces(paths, not parallel, keep_published, ledger))
+    pieces: Iterable[_Piece]
+    if parallel and len(tasks) > 1:
         # fork: the workers need nothing but this module, already imported.
-        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+        # They read the ledger only through connections they open themselves.
+        pool = ProcessPoolExecutor(
+            min(cores, len(tasks)), mp_context=multiprocessing.get_context("fork")
+        )
         with pool:
-            results = pool.map(_read_file_task, tasks)
+            pieces = pool.map(_read_piece, tasks)
             alongside()
-            parts = list(results)
+            _gather(columns, pieces)
     else:
         alongside()
-        parts = (_read_file_task(task) for task in tasks)
-    columns = _Columns(published=[] if keep_published else None)
-    for part in parts:
-        columns.absorb(part)
-        report.files += 1
+        _gather(columns, map(_read_piece, tasks))
+    report.files += len(paths)
     report.lines = columns.lines
     report.problems.extend(columns.problems)
     columns.problems = []
     return columns
 
 
-def _by_code(columns: _Columns) -> Iterator[tuple[int, list[tuple[int, int]]]]:
-    """Each code with its lines' ``(revision, index)``, in code order; a
-    code's lines in revision order, then archive order (files are named by
-    run, oldest first)."""
-    keys = sorted(
-        (code << 64) | (revision << 32) | index
-        for index, (code, revision) in enumerate(zip(columns.codes, columns.revisions, strict=True))
-    )
-    group: list[tuple[int, int]] = []
-    current: int | None = None
-    for key in keys:
-        code = key >> 64
-        if code != current:
-            if current is not None:
-                yield current, group
-            current, group = code, []
-        group.append(((key >> 32) & _LOW32, key & _LOW32))
-    if current is not None:
-        yield current, group
+def _gather(columns: _Columns, pieces: Iterable[_Piece]) -> None:
+    """Absorb the pieces as they come, in archive order."""
+    read: dict[int, int] = {}  # file index -> lines read so far
+    for piece in pieces:
+        before = read.get(piece.file, 0)
+        columns.absorb(piece, before)
+        read[piece.file] = before + piece.lines
+
+
+def _groups(columns: _Columns, order: list[int]) -> dict[int, list[tuple[int, int]]]:
+    """The codes that need more than a glance, each with its lines'
+    ``(revision, index)`` in revision order, then archive order: codes with
+    several lines, and codes with a line that is not a first revision."""
+    codes = columns.codes
+    in_order = array("q", map(codes.__getitem__, order))
+    members: dict[int, set[int]] = {}
+    # Positions whose code equals the one before, found without a Python loop.
+    for position in compress(count(1), map(eq, islice(in_order, 1, None), in_order)):
+        members.setdefault(in_order[position], set()).update((order[position - 1], order[position]))
+    del in_order
+    for index in columns.revisions:
+        members.setdefault(codes[index], set()).add(index)
+    return {
+        code: sorted((columns.revision(index), index) for index in lines)
+        for code, lines in members.items()
+    }
 
 
 def _check_code(
@@ -282,14 +387,14 @@ def _check_code(
                 f"story {code} revision {revision} already at {columns.where(first)}",
             )
             if columns.sha(index) == columns.sha(first):
-                columns.drops.setdefault(columns.names[columns.files[index]], {}).setdefault(
+                columns.drops.setdefault(columns.file(index), {}).setdefault(
                     columns.offsets[index], "repeat"
                 )
             continue
         kept.append((revision, index))
     expected_revision, expected_previous = 1, _NO_HASH
     for revision, index in kept:
-        previous = columns.previous.get(index, _NO_HASH)
+        previous = columns.previous(index)
         if revision != expected_revision:
             report.add(
                 "revision_gap",
@@ -308,68 +413,54 @@ def _check_code(
 
 
 def _content_problems(columns: _Columns) -> list[Problem]:
-    """No content under two codes: lines sorted by the first 8 bytes of their
-    hash, so equal hashes are neighbours."""
-    problems: list[Problem] = []
+    """No content under two codes. One set of the hashes' first 8 bytes
+    shows that every hash differs, as it almost always does; otherwise the
+    lines that share a prefix are compared in full, in archive order."""
     prefixes = memoryview(columns.hashes).cast("Q")[::4]
-    keys = sorted((prefix << 32) | index for index, prefix in enumerate(prefixes))
-    prefixes.release()
-    run: list[int] = []
-    for position, key in enumerate(keys):
-        run.append(key & _LOW32)
-        following = keys[position + 1] >> 32 if position + 1 < len(keys) else None
-        if following == key >> 32:
-            continue
-        if len(run) > 1:
-            holders: dict[bytes, int] = {}
-            for index in sorted(run):
-                holder = holders.setdefault(columns.sha(index), columns.codes[index])
-                if holder != columns.codes[index]:
-                    problems.append(
-                        Problem(
-                            "duplicate_content",
-                            columns.where(index),
-                            f"story {columns.codes[index]} has the same content as story {holder}",
-                        )
-                    )
-        run = []
+    try:
+        if len(set(prefixes)) == len(prefixes):
+            return []
+        seen: set[int] = set()
+        shared: set[int] = set()
+        for prefix in prefixes:
+            (shared if prefix in seen else seen).add(prefix)
+        del seen
+        suspects = [index for index, prefix in enumerate(prefixes) if prefix in shared]
+    finally:
+        prefixes.release()
+    problems: list[Problem] = []
+    holders: dict[bytes, int] = {}
+    for index in suspects:
+        code = columns.codes[index]
+        holder = holders.setdefault(columns.sha(index), code)
+        if holder != code:
+            problems.append(
+                Problem(
+                    "duplicate_content",
+                    columns.where(index),
+                    f"story {code} has the same content as story {holder}",
+                )
+            )
     return problems
-
-
-def _forked(work: Callable[[], list[Problem]]) -> Callable[[], list[Problem]]:
-    """Start ``work`` in a forked process, which shares this one's memory
-    (the columns are not copied); return the call that waits for its result."""
-    context = multiprocessing.get_context("fork")
-    receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=lambda: sender.send(work()), daemon=True)
-    process.start()
-    sender.close()
-
-    def result() -> list[Problem]:
-        try:
-            found: list[Problem] = receiver.recv()
-        finally:
-            receiver.close()
-            process.join()
-        return found
-
-    return result
 
 
 def _latest_lines(columns: _Columns, report: Verification) -> Iterator[tuple[int, int]]:
     """``(code, index of its latest line)`` in code order, problems reported."""
-    count = 0
-    previous = columns.previous
-    for code, group in _by_code(columns):
-        count += 1
-        if len(group) == 1:
-            revision, index = group[0]
-            # The common case, a single first revision, checked inline.
-            if revision == 1 and index not in previous:
-                yield code, index
-                continue
-        yield code, _check_code(columns, code, group, report)
-    report.codes = count
+    codes = columns.codes
+    # A stable sort of the indexes by code: a code's lines stay in archive
+    # order, and the keys are small numbers, which sort fast.
+    order = sorted(range(len(codes)), key=codes.__getitem__)
+    groups = _groups(columns, order)
+    report.codes = len(order) - sum(len(group) - 1 for group in groups.values())
+    for index in order:
+        code = codes[index]
+        group = groups.get(code)
+        if group is None:  # the common case: one line, a first revision
+            yield code, index
+        elif group:  # the first of its lines in code order: check them all
+            latest = _check_code(columns, code, group, report)
+            group.clear()
+            yield code, latest
 
 
 def _compare_ledger(
@@ -379,6 +470,7 @@ def _compare_ledger(
     report: Verification,
 ) -> None:
     """Merge the lines' codes with the ledger's archived codes, both in code order."""
+    offsets, hashes, files, names = columns.offsets, columns.hashes, columns.files, columns.names
     rows = ledger.archived_positions()
     row = next(rows, None)
     for code, index in latest:
@@ -388,19 +480,13 @@ def _compare_ledger(
             )
             row = next(rows, None)
         if row is None or row[0] != code:
-            current = ledger.get(code)
-            shown = current.state.value if current else "unknown"
-            report.add(
-                "ledger_missing",
-                f"story {code}",
-                f"in {columns.names[columns.files[index]]} but {shown} in ledger",
-            )
+            report.problems.append(_disagreement(columns, index, ledger.get(code)))
             continue
         _, sha, file, offset, _ = row
-        if (file, offset, sha) != (
-            columns.names[columns.files[index]],
-            columns.offsets[index],
-            columns.sha(index).hex(),
+        if (
+            offset != offsets[index]
+            or file != names[files[index]]
+            or sha != hashes[index * 32 : index * 32 + 32].hex()
         ):
             report.add(
                 "ledger_mismatch",
@@ -413,6 +499,62 @@ def _compare_ledger(
             "line_missing", f"story {row[0]}", "archived in the ledger, no line in the files"
         )
         row = next(rows, None)
+
+
+def _disagreement(columns: _Columns, index: int, current: CodeState | None) -> Problem:
+    """How the ledger's row for a code fails its latest line, ``index``."""
+    code = columns.codes[index]
+    if current is None or current.state is not State.ARCHIVED:
+        shown = current.state.value if current else "unknown"
+        return Problem(
+            "ledger_missing", f"story {code}", f"in {columns.file(index)} but {shown} in ledger"
+        )
+    return Problem(
+        "ledger_mismatch",
+        f"story {code}",
+        f"ledger points at {current.archive_file}@{current.archive_offset},"
+        f" latest line is {columns.where(index)}",
+    )
+
+
+def _compare_pointers(columns: _Columns, ledger: SQLiteLedger, report: Verification) -> bool:
+    """Compare the ledger with the files from what the reading found: which
+    lines an archived code's row points at (same file, offset and hash).
+
+    A line pointed at needs nothing more. The others are few (older
+    revisions, repeats, lines the ledger does not know): their codes are
+    checked one by one, with all their lines. If the archived rows outnumber
+    the codes that account for them, some row points at no line: return False
+    having reported nothing, for the full merge to name them."""
+    if columns.ledger_error is not None:
+        return False
+    codes, unpointed = columns.codes, columns.unpointed
+    irregular = {codes[index] for index in unpointed}
+    irregular.update(codes[index] for index in columns.revisions)
+    groups: dict[int, list[tuple[int, int]]] = {}
+    if irregular:
+        for index in compress(count(), map(irregular.__contains__, codes)):
+            groups.setdefault(codes[index], []).append((columns.revision(index), index))
+    # The rows of the codes none of whose lines the ledger points at.
+    rows = {
+        code: ledger.get(code)
+        for code, group in groups.items()
+        if all(index in unpointed for _, index in group)
+    }
+    accounted = len(codes) - len(unpointed)
+    accounted += sum(1 for row in rows.values() if row and row.state is State.ARCHIVED)
+    if accounted != ledger.counts().get(State.ARCHIVED.value, 0):
+        return False
+    report.codes = len(codes) - sum(len(group) - 1 for group in groups.values())
+    for code in sorted(groups):
+        latest = _check_code(columns, code, sorted(groups[code]), report)
+        if latest in unpointed:
+            current = rows[code] if code in rows else ledger.get(code)
+            report.problems.append(_disagreement(columns, latest, current))
+    return True
+
+
+def _compare_sizes(columns: _Columns, ledger: SQLiteLedger, report: Verification) -> None:
     for name, committed in ledger.committed_sizes().items():
         if name not in columns.sizes:
             report.add("file_missing", name, f"ledger committed {committed} bytes, no such file")
@@ -435,14 +577,11 @@ def verify(directory: Path, ledger: SQLiteLedger | None, damage: str | None = No
         if ledger is not None and damage is None:
             found.extend(ledger.problems())
 
-    columns = _read_archive(directory, report, keep_published=False, alongside=check_ledger)
-    # On a large archive the content check runs in a second process while
-    # this one compares the ledger with the files.
-    if sum(columns.sizes.values()) >= _PARALLEL_BYTES and _usable_cores() > 1:
-        content = _forked(lambda: _content_problems(columns))
-    else:
-        found_content = _content_problems(columns)
-        content = lambda: found_content  # noqa: E731
+    asked = ledger.path if ledger is not None and damage is None else None
+    columns = _read_archive(
+        directory, report, keep_published=False, alongside=check_ledger, ledger=asked
+    )
+    content = _content_problems(columns)
     ledger_file = SQLiteLedger.FILENAME
     if found:
         damage = "; ".join(found[:3])
@@ -455,10 +594,12 @@ def verify(directory: Path, ledger: SQLiteLedger | None, damage: str | None = No
             report.add("ledger_absent", ledger_file, "no ledger; --repair builds it")
     else:
         try:
-            _compare_ledger(columns, _latest_lines(columns, report), ledger, report)
+            if not _compare_pointers(columns, ledger, report):
+                _compare_ledger(columns, _latest_lines(columns, report), ledger, report)
+            _compare_sizes(columns, ledger, report)
         except LedgerDamaged as exc:
             report.add("ledger_damaged", ledger_file, f"{exc.why}; --repair rebuilds it")
-    report.problems.extend(content())
+    report.problems.extend(content)
     return report
 
 

@@ -24,7 +24,7 @@ import os
 import re
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -448,6 +448,40 @@ class SQLiteLedger:
             "SELECT code, sha256, archive_file, archive_offset, revision FROM codes NOT INDEXED"
             " WHERE state = 'archived' ORDER BY code"
         )
+
+    @staticmethod
+    def archived_positions_in(
+        path: Path, archive_file: str, codes: Sequence[int]
+    ) -> dict[int, tuple[int, str]]:
+        """``code -> (archive_offset, sha256)`` of those of ``codes`` that the
+        ledger at ``path`` calls archived in ``archive_file``, read through a
+        read-only connection of its own: fit for a worker process forked from
+        one that has the ledger open (a connection must not cross a fork)."""
+        if not codes:
+            return {}
+        low, high = min(codes), max(codes)
+        db = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
+        try:
+            if high - low < 4 * len(codes):  # dense: one range of the primary key
+                rows = db.execute(
+                    "SELECT code, archive_offset, sha256 FROM codes WHERE code BETWEEN ? AND ?"
+                    " AND state = 'archived' AND archive_file = ?",
+                    (low, high, archive_file),
+                )
+            else:
+                rows = db.execute(
+                    "SELECT code, archive_offset, sha256 FROM codes"
+                    " WHERE code IN (SELECT value FROM json_each(?))"
+                    " AND state = 'archived' AND archive_file = ?",
+                    (json.dumps(list(codes)), archive_file),
+                )
+            return {code: (offset, sha) for code, offset, sha in rows}
+        except sqlite3.DatabaseError as exc:
+            if is_damage(exc):
+                raise LedgerDamaged(path, str(exc)) from exc
+            raise
+        finally:
+            db.close()
 
     @_guarded
     def committed_sizes(self) -> dict[str, int]:
