@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from crawler.ledger import SQLiteLedger
+from tests.archives_reading import build_archive
 from tests.replica import ReplicaSite
 from tests.verifying import assert_ledger_matches_archive
 
@@ -32,3 +33,13 @@ def archive_dir(tmp_path: Path) -> Iterator[Path]:
     yield directory
     if (directory / SQLiteLedger.FILENAME).exists():
         assert_ledger_matches_archive(directory)
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """An archive of every kind of answer (``build_archive``), built once per
+    module, for tests that copy it or read it as it is."""
+    directory = tmp_path_factory.mktemp("template") / "archive"
+    with ReplicaSite() as site:
+        build_archive(site, directory)
+    yield directory

@@ -19,21 +19,11 @@ from tests.archives_reading import (
     FIRST,
     NOT_FOUND,
     REDIRECTED,
-    build_archive,
     copy_archive,
     current_records,
 )
 from tests.crawling import scrapy_command
-from tests.replica import ReplicaSite
 from tests.verifying import assert_ledger_matches_archive
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    directory = tmp_path_factory.mktemp("template") / "archive"
-    with ReplicaSite() as site:
-        build_archive(site, directory)
-    yield directory
 
 
 @pytest.fixture

@@ -28,9 +28,8 @@ import pytest
 from crawler.archive.compact import open_journal, plan, switch_ledger, write_month
 from crawler.archive.read import ArchiveReader
 from crawler.ledger import SQLiteLedger, State
-from tests.archives_reading import EDITED, FIRST, build_archive, current_records
+from tests.archives_reading import EDITED, FIRST, current_records
 from tests.crawling import ROOT, SCRAPY, scrapy_command
-from tests.replica import ReplicaSite
 from tests.test_cron_logs import closed_port_url
 
 pytestmark = pytest.mark.e2e
@@ -41,14 +40,6 @@ WITHOUT_OVERRIDES = ["setpriv", "--bounding-set=-dac_override,-dac_read_search,-
 WAYS = ["mounted read-only", "another user's"]
 # A code the killed writer below records, and nothing else knows.
 KILLED_WRITE = 999999
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    directory = tmp_path_factory.mktemp("template") / "archive"
-    with ReplicaSite() as site:
-        build_archive(site, directory)
-    yield directory
 
 
 @dataclass

@@ -77,6 +77,7 @@ class WarcCapture:
         self.stats = crawler.stats
         self.run_id = run_id
         self.site_url = crawler.settings.get("SITE_URL", "").rstrip("/")
+        self.ledger = ledger
         self.index = WarcIndex.on_ledger(ledger)
         self.repair_report = repair_warc(archive_dir, self.index)
         self._report_repair(self.repair_report)
@@ -125,7 +126,7 @@ class WarcCapture:
     def _report_repair(self, report: WarcRepairReport) -> None:
         self.stats.set_value("archive/warc/repair/torn", len(report.torn))
         self.stats.set_value("archive/warc/repair/uncaptured", len(report.uncaptured))
-        kept = forget_uncaptured(self.index, run_of(self.crawler).ledger, report.uncaptured)
+        kept = forget_uncaptured(self.index, self.ledger, report.uncaptured)
         if report.clean:
             return
         logger.warning("WARC files repaired at start: %s", report.describe())
@@ -201,7 +202,8 @@ class WarcCapture:
             raise StorageError(self._storage_failed(f"cannot write the WARC file: {exc}")) from exc
         self.index.add_capture(code, self.run_id, state, written.file, written.end)
         try:
-            # Committed before the ledger hears of the outcome (see index).
+            # Written before the ledger records the outcome, in the ledger's
+            # transaction: the two are committed together (see index).
             self.index.flush()
         except sqlite3.Error as exc:
             raise StorageError(self._storage_failed(f"cannot write the WARC index: {exc}")) from exc
