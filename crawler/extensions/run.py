@@ -34,7 +34,7 @@ from crawler.ledger.rules import Decision, Observation, Verdict, transition
 from crawler.logs import FailureLog
 from crawler.runs import begin_run, finish_run_file
 from crawler.units import parse_duration
-from crawler.warc.capture import capture_outcome
+from crawler.warc.capture import capture_outcome, flush_capture_index
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -366,6 +366,10 @@ class ArchiveRun:
         except (OSError, sqlite3.Error) as exc:
             logger.error("Could not write the run summary: %s", exc)
         finally:
+            try:
+                flush_capture_index(self.crawler)
+            except sqlite3.Error as exc:
+                logger.error("Could not write the WARC index: %s", exc)
             problem = self.store.close()
             if problem:
                 logger.error("%s", problem)

@@ -244,3 +244,12 @@ def capture_outcome(
     except StorageError:
         return False
     return True
+
+
+def flush_capture_index(crawler: Crawler) -> None:
+    """What the run calls before it closes the ledger: index rows of responses
+    whose outcome never came (robots.txt, listings, a stopped run) go into the
+    ledger's last transaction, since the index shares its connection."""
+    capture = WarcCapture.of(crawler)
+    if capture is not None:
+        capture.index.flush()

@@ -28,7 +28,7 @@ from itemadapter import ItemAdapter
 from crawler.archive.repair import repair
 from crawler.archive.writer import ArchiveWriter
 from crawler.items import StoryItem
-from crawler.ledger import ArchivedLine, Ledger, SQLiteLedger, State
+from crawler.ledger import ArchivedLine, SQLiteLedger, State
 from crawler.ledger.rules import Observation, Verdict, transition
 from crawler.pages import StoryPage, read_answer
 from crawler.pages.generic import GenericPage
@@ -129,8 +129,8 @@ class Reextraction:
         self.max_title = max_title
         self.writer = ArchiveWriter(archive_dir, run_id, fsync_interval)
         self.report = ReextractReport()
-        self.ledger: Ledger = SQLiteLedger.in_directory(archive_dir)
-        self.index = WarcIndex.in_directory(archive_dir)
+        self.ledger = SQLiteLedger.in_directory(archive_dir)
+        self.index = WarcIndex.on_ledger(self.ledger)
         self.files = CaptureFiles(archive_dir)
 
     def close(self) -> None:
@@ -138,8 +138,10 @@ class Reextraction:
             self.writer.close()
         finally:
             self.files.close()
-            self.ledger.close()
-            self.index.close()
+            try:
+                self.index.close()  # its rows go through the ledger's connection
+            finally:
+                self.ledger.close()
 
     def run(self, codes: Container[int] | None = None) -> ReextractReport:
         repair(self.archive_dir, self.ledger)

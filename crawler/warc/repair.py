@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from crawler.ledger import Ledger
+from crawler.ledger import Ledger, SQLiteLedger
 from crawler.warc.index import WarcIndex, lost_records
 from crawler.warc.members import members
 from crawler.warc.verify import scan_warc
@@ -115,12 +115,12 @@ def forget_uncaptured(index: WarcIndex, ledger: Ledger, uncaptured: Iterable[int
     return ledger.forget_captures(codes)
 
 
-def repair_captures(archive_dir: Path, ledger: Ledger) -> list[str]:
+def repair_captures(archive_dir: Path, ledger: SQLiteLedger) -> list[str]:
     """``archive-verify --repair``'s part of the WARC files: what a start-up
     repairs (torn tails, files gone), then every archived code that no sound
     record captures, found by reading every file, awaits a new capture.
     Return what was done."""
-    index = WarcIndex.in_directory(archive_dir)
+    index = WarcIndex.on_ledger(ledger)
     try:
         report = repair_warc(archive_dir, index)
         scan = scan_warc(archive_dir, lost_records(archive_dir))
