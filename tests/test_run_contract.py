@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from crawler.archive.lock import RunLock
-from tests.crawling import crawl, crawl_cli, scrapy_command, start_cli, wait_for
+from tests.crawling import ROOT, SCRAPY, crawl, crawl_cli, scrapy_command, start_cli, wait_for
 from tests.replica import ReplicaSite, make_story
 from tests.verifying import assert_ledger_matches_archive
 
@@ -262,3 +262,26 @@ def test_kill_signal_free_lock_file_is_reused(tmp_path: Path) -> None:
     )
     assert child.returncode == 0
     assert os.path.exists(tmp_path / ".lock")
+
+
+def test_the_default_archive_directory_relative_to_where_scrapy_runs(replica, tmp_path) -> None:
+    """The README's first command: no ARCHIVE_DIR, so ``archive/`` under the
+    current directory; twice, so the second run's start-up repair reads it."""
+    replica.add_stories([make_story(406025)])
+    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "crawler.settings", "PYTHONPATH": str(ROOT)}
+    command = [
+        *SCRAPY, "crawl", "stories", "-a", "codes=406025", "-s", f"SITE_URL={replica.url}",
+        "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False",
+    ]  # fmt: skip
+    for _ in range(2):
+        result = subprocess.run(
+            command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+    assert (tmp_path / "archive" / "ledger.sqlite3").is_file()
+    lines = [
+        line
+        for path in (tmp_path / "archive").glob("stories-*.jsonl")
+        for line in path.read_text("utf-8").splitlines()
+    ]
+    assert [json.loads(line)["story_code"] for line in lines] == [406025]
