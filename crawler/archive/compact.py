@@ -249,7 +249,9 @@ def finish_interrupted(directory: Path) -> list[str]:
     done: list[str] = []
     ledger = directory / SQLiteLedger.FILENAME
     if ledger.exists() and not header_damaged(ledger):
-        db = sqlite3.connect(f"{ledger.absolute().as_uri()}?mode=rw", uri=True, isolation_level=None)
+        db = sqlite3.connect(
+            f"{ledger.absolute().as_uri()}?mode=rw", uri=True, isolation_level=None
+        )
         try:
             db.execute("PRAGMA busy_timeout=10000")
             journalled = db.execute(
