@@ -178,12 +178,16 @@ def captured(args: argparse.Namespace, bodies: list[bytes], capture: bool, ledge
     with tempfile.TemporaryDirectory(prefix="bench-warc-") as work:
         directory = Path(work)
         crawler = get_crawler(settings_dict={**project, "ARCHIVE_DIR": work, "LOG_LEVEL": "ERROR"})
+        # The capture keeps its index in the ledger's file, so it always has one;
+        # only the ledger's own writes are left out when ``ledger`` is off.
+        store = SQLiteLedger.in_directory(directory)
         warc = (
-            WarcCapture(crawler, directory, "bench", max_bytes=1 << 30, fsync_interval=1.0, level=1)
+            WarcCapture(
+                crawler, directory, "bench", store, max_bytes=1 << 30, fsync_interval=1.0, level=1
+            )
             if capture
             else None
         )
-        store = SQLiteLedger.in_directory(directory) if ledger else None
         answers = []
         for number, body in enumerate(bodies):
             code = START_CODE + number
@@ -196,14 +200,13 @@ def captured(args: argparse.Namespace, bodies: list[bytes], capture: bool, ledge
             if warc is not None:
                 warc.process_response(request, response)
                 warc.outcome(code, "archived")
-            if store is not None:
+            if ledger:
                 line = ArchivedLine(code, f"{code:064d}", "stories.jsonl", code, code + 1, None, 1)
                 store.record_archived(line)
         seconds = time.process_time() - start
         if warc is not None:
             warc.spider_closed()
-        if store is not None:
-            store.close()
+        store.close()
     return seconds * 1000 / len(bodies)
 
 

@@ -313,3 +313,18 @@ def test_discovery_pages_are_captured(replica, archive_dir) -> None:
     assert {f"/en/news/{code}" for code in range(740100, 740105)} <= captured
     assert_standard_tools_open(archive_dir)
     assert verify_warc(archive_dir, range(740100, 740105)) == []
+
+
+def test_outcomes_name_the_edition_the_story_was_asked_in(replica, archive_dir) -> None:
+    replica.add_stories(make_story(code, language="fa") for code in (741000, 741001))
+    result = crawl(
+        "stories", replica.url, archive_dir, settings={"SITE_LANGUAGE": "fa"}, codes="741000-741001"
+    )
+    assert result.exit_status == 0, result.log
+    targets = {
+        r.rec_type: r.rec_headers.get_header("WARC-Target-URI").removeprefix(replica.url)
+        for _, r in records(archive_dir)
+        if r.rec_type in ("response", "metadata")
+        and r.rec_headers.get_header("WARC-Target-URI").endswith("/741001")
+    }
+    assert targets == {"response": "/fa/news/741001", "metadata": "/fa/news/741001"}

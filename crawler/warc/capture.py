@@ -77,6 +77,7 @@ class WarcCapture:
         self.stats = crawler.stats
         self.run_id = run_id
         self.site_url = crawler.settings.get("SITE_URL", "").rstrip("/")
+        self.language = crawler.settings.get("SITE_LANGUAGE", "en")
         self.ledger = ledger
         self.index = WarcIndex.on_ledger(ledger)
         self.repair_report = repair_warc(archive_dir, self.index)
@@ -195,7 +196,9 @@ class WarcCapture:
             "ref-code": ref_code,
         }
         body = metadata_fields(fields)
-        record = metadata_record(f"{self.site_url}/en/news/{code}", body, responses)
+        record = metadata_record(
+            f"{self.site_url}/{self.language}/news/{code}", body, responses
+        )
         try:
             written = self.writer.write([record])
         except OSError as exc:
