@@ -145,6 +145,37 @@ def test_interrupted_run_exits_5_and_resumes(replica, archive_dir, signum) -> No
     assert_ledger_matches_archive(archive_dir)
 
 
+def test_sigterm_cuts_a_retry_backoff_short(replica, archive_dir) -> None:
+    replica.add_stories(make_story(c) for c in range(473100, 473103))
+    replica.set_fault(473101, "status", status=503)
+    # A backoff of an hour and a stop timeout of ten minutes: a stop that
+    # waited out either would outlive the guard below.
+    run = start_cli(
+        "stories",
+        replica.url,
+        archive_dir,
+        settings={
+            "RETRY_BACKOFF_BASE": 3600,
+            "RETRY_BACKOFF_MAX": 3600,
+            "ARCHIVE_STOP_TIMEOUT": 600,
+        },
+        codes="473100-473102",
+    )
+    try:
+        wait_for(lambda: replica.story_requests(473101) > 0)
+        run.send_signal(signal.SIGTERM)
+        log, _ = run.communicate(timeout=60)
+    finally:
+        run.kill()
+    assert run.returncode == 5, log
+    assert "abandoned" not in log
+    summary = json.loads(sorted((archive_dir / "runs").glob("*.json"))[-1].read_text())
+    assert summary["stats"]["archive/retry/backoff_cut"] == 1
+    assert summary["codes_unfinished"] == 1
+    assert replica.story_requests(473101) == 1  # the retry was never sent
+    assert_ledger_matches_archive(archive_dir)
+
+
 def test_second_signal_stops_at_once_without_a_torn_line(replica, archive_dir) -> None:
     replica.add_stories(make_story(c) for c in range(474000, 474020))
     # Slower than the communicate() guard below: only a forced stop ends in time.

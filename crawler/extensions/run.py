@@ -32,6 +32,7 @@ from crawler.extensions.summary import human_summary
 from crawler.ledger import State
 from crawler.ledger.rules import Decision, Observation, Verdict, transition
 from crawler.logs import FailureLog
+from crawler.middlewares.retry import BackoffRetryMiddleware
 from crawler.runs import begin_run, finish_run_file
 from crawler.units import parse_duration
 from crawler.warc.capture import capture_outcome, flush_capture_index
@@ -252,6 +253,7 @@ class ArchiveRun:
         if self.storage_error is None:
             self.storage_error = message
             logger.error("Stopping: %s", message)
+            BackoffRetryMiddleware.stop_waiting_in(self.crawler)
             deferred_from_coro(
                 self.crawler.engine.close_spider_async(reason="archive_storage_error")
             )
@@ -309,6 +311,9 @@ class ArchiveRun:
         self.interrupted = True
         from twisted.internet import reactor
 
+        # A retry waiting out its backoff would hold the stop for up to
+        # RETRY_BACKOFF_MAX; its code is left unfinished for the next run.
+        reactor.callFromThread(BackoffRetryMiddleware.stop_waiting_in, self.crawler)
         reactor.callFromThread(reactor.callLater, self.stop_timeout, self._abandon)
 
     def _abandon(self) -> None:

@@ -108,7 +108,5 @@ class ReachabilityWatch:
             self.failures,
             self.last_error,
         )
-        retry = self.crawler.get_downloader_middleware(BackoffRetryMiddleware)
-        if retry is not None:
-            retry.stop_waiting()
+        BackoffRetryMiddleware.stop_waiting_in(self.crawler)
         deferred_from_coro(self.crawler.engine.close_spider_async(reason=CLOSE_REASON))

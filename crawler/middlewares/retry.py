@@ -97,6 +97,13 @@ class BackoffRetryMiddleware(RetryMiddleware):
         them; their codes stay unfinished, as the spider's close intends."""
         self._closing.set()
 
+    @classmethod
+    def stop_waiting_in(cls, crawler: Crawler) -> None:
+        """:meth:`stop_waiting` on the crawl's retry middleware, if it has this one."""
+        retry = crawler.get_downloader_middleware(cls)
+        if retry is not None:
+            retry.stop_waiting()
+
     async def _wait(self, retry: Request, retry_after: bytes | None) -> None:
         if self._closing.is_set():
             return

@@ -196,9 +196,7 @@ class WarcCapture:
             "ref-code": ref_code,
         }
         body = metadata_fields(fields)
-        record = metadata_record(
-            f"{self.site_url}/{self.language}/news/{code}", body, responses
-        )
+        record = metadata_record(f"{self.site_url}/{self.language}/news/{code}", body, responses)
         try:
             written = self.writer.write([record])
         except OSError as exc:
