@@ -278,8 +278,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         for bare, full, archive in rounds:
             print(f"round {bare.label.split('-')[1]}:", end=" ")
             print_ratio(bare, full, startup)
-            if bare.elapsed and full.elapsed:
-                ratios.append(full.rate(full.elapsed) / bare.rate(bare.elapsed))
+            full_rate, bare_rate = full.rate(full.elapsed), bare.rate(bare.elapsed)
+            if full_rate and bare_rate:
+                ratios.append(full_rate / bare_rate)
             full_cpu.append(cpu_per_page(full, startup))
             bare_cpu.append(cpu_per_page(bare, startup))
             cpu_ratios.append(bare_cpu[-1] / full_cpu[-1])

@@ -82,6 +82,7 @@ def _crawl_child(spider: str, settings: dict[str, Any], args: dict[str, str], ou
         out.put({"exit_status": int(status), "stats": {}, "log": str(error)})
         return
     run = crawler.get_extension(ArchiveRun)
+    assert run is not None and run.exit_status is not None, "the story spiders run an ArchiveRun"
     stats = {k: v for k, v in crawler.stats.get_stats().items() if isinstance(v, int | float | str)}
     out.put({"exit_status": int(run.exit_status), "stats": stats, "log": ""})
 

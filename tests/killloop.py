@@ -48,7 +48,7 @@ def settled_codes(archive_dir: Path) -> set[int]:
     ledger = SQLiteLedger.in_directory(archive_dir)
     try:
         low, high = ledger.code_range()
-        if low is None:
+        if low is None or high is None:
             return set()
         states = ledger.states_between(low, high)
     finally:
