@@ -19,6 +19,12 @@ line) the same with the ledger recording each code after its capture, as the
 run does; the third line is the ledger alone. CPU time a page, min / median /
 max over ``--rounds``.
 
+``interleaved`` runs the whole extraction chain of ``bench.extract`` over
+``--pages`` pages of the known layouts, alone and then with each page
+captured just before it is read, as in a crawl, and prints the CPU time a
+page of each part (min / median / max over ``--rounds``): what capture
+costs the extraction that follows it, which ``capture`` alone cannot show.
+
 ``levels`` has warcio serialize ``--pages`` replica pages as response
 records, then compresses each as one gzip member at ``ARCHIVE_WARC_GZIP_LEVEL``
 1, 2, 3 (ISA-L's deflate), 6 and 9 (zlib's; warcio's own wrapper always
@@ -28,7 +34,8 @@ bytes, per record.
 
 Run from the repository root::
 
-    .venv/bin/python -m bench.warc [crawl|capture|levels] [--pages 3000] [--pad-to 35000]
+    .venv/bin/python -m bench.warc [crawl|capture|interleaved|levels] [--pages 3000]
+                                   [--pad-to 35000]
                                    [--rounds 4]
 """
 
@@ -64,6 +71,7 @@ from bench.crawl import (
     run_timed,
     spread,
 )
+from bench.extract import HEADERS, Chain, Page, generate_pages
 from crawler import settings as defaults
 from crawler.ledger import ArchivedLine, SQLiteLedger
 from crawler.warc.capture import WarcCapture
@@ -77,7 +85,9 @@ BASE_URL = "http://127.0.0.1:8080"
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.warc", description=__doc__)
-    parser.add_argument("what", nargs="?", choices=("crawl", "capture", "levels"), default="crawl")
+    parser.add_argument(
+        "what", nargs="?", choices=("crawl", "capture", "interleaved", "levels"), default="crawl"
+    )
     parser.add_argument("--pages", type=int, default=3000, help="stories served and crawled")
     parser.add_argument("--concurrency", type=int, default=32, help="concurrent requests")
     parser.add_argument("--pad-to", type=int, default=35000, help="page size in bytes")
@@ -222,6 +232,57 @@ def bench_capture(args: argparse.Namespace) -> None:
         print(f"  {label:<16}: {spread(times, '.3f')} ms a page")
 
 
+def interleaved_round(pages: list[Page], capture: bool) -> tuple[float, float]:
+    """CPU milliseconds a page of capture and of the extraction chain, with
+    each page captured (or not) right before it is read."""
+    project = {name: getattr(defaults, name) for name in dir(defaults) if name.isupper()}
+    chain = Chain()
+    with tempfile.TemporaryDirectory(prefix="bench-warc-") as work:
+        directory = Path(work)
+        crawler = get_crawler(settings_dict={**project, "ARCHIVE_DIR": work, "LOG_LEVEL": "ERROR"})
+        store = SQLiteLedger.in_directory(directory)
+        warc = WarcCapture(
+            crawler, directory, "bench", store, max_bytes=1 << 30, fsync_interval=1.0, level=1
+        )
+        answers = [
+            (
+                page,
+                Request(page.url, meta={"code": page.code}),
+                HtmlResponse(page.url, body=page.body, headers=HEADERS),
+            )
+            for page in pages
+        ]
+        captured = extracted = 0.0
+        for page, request, response in answers:
+            start = time.process_time()
+            if capture:
+                warc.process_response(request, response)
+                warc.outcome(page.code, "archived")
+            middle = time.process_time()
+            chain.whole(page, response)
+            captured += middle - start
+            extracted += time.process_time() - middle
+        warc.spider_closed()
+        store.close()
+    return captured * 1000 / len(pages), extracted * 1000 / len(pages)
+
+
+def bench_interleaved(args: argparse.Namespace) -> None:
+    pages = generate_pages(args.pages, args.pad_to)
+    print(f"{len(pages)} pages of the known layouts, {args.pad_to} B each")
+    alone, after, capture = [], [], []
+    for _ in range(args.rounds):
+        alone.append(interleaved_round(pages, capture=False)[1])
+        spent = interleaved_round(pages, capture=True)
+        capture.append(spent[0])
+        after.append(spent[1])
+    print(f"  extraction alone           : {spread(alone, '.3f')} ms a page")
+    print(f"  capture, before extraction : {spread(capture, '.3f')} ms a page")
+    print(f"  extraction after a capture : {spread(after, '.3f')} ms a page")
+    extra = statistics.median(after) - statistics.median(alone)
+    print(f"  capture's cost to extraction: {extra:.3f} ms a page (medians subtracted)")
+
+
 def bench_levels(args: argparse.Namespace) -> None:
     bodies = story_pages(args)
     http = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")], "HTTP/1.1")
@@ -262,6 +323,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         bench_levels(args)
     elif args.what == "capture":
         bench_capture(args)
+    elif args.what == "interleaved":
+        bench_interleaved(args)
     else:
         bench_crawl(args)
 
