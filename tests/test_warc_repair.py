@@ -252,3 +252,31 @@ def test_the_next_crawl_captures_again_what_a_deleted_warc_file_held(replica, ar
     replica.reset_counts()
     assert crawl("stories", replica.url, archive_dir, codes=ALL_CODES).exit_status == 0
     assert [replica.story_requests(code) for code in range(770000, 770006)] == [0] * 6
+
+
+def test_stories_archived_while_capture_was_off_are_no_problem(replica, archive_dir) -> None:
+    replica.add_stories(make_story(code) for code in range(771000, 771004))
+    off = {"ARCHIVE_WARC": False}
+    assert (
+        crawl("stories", replica.url, archive_dir, codes="771000-771001", settings=off).exit_status
+        == 0
+    )
+    assert crawl("stories", replica.url, archive_dir, codes="771000-771003").exit_status == 0
+
+    found = verify_cli(archive_dir)
+    assert found.returncode == 0, found.stdout
+    assert found.stdout.splitlines() == [
+        "2 archived stories were never captured in WARC (archived while ARCHIVE_WARC was off,"
+        " or before 0.2.0): nothing was lost; --repair queues them for a fetch that captures"
+        " them",
+        "2 file(s), 4 line(s), 4 stories: clean",
+    ]
+
+    # Asked for, they are fetched again and captured, their records unchanged.
+    assert verify_cli(archive_dir, "--repair").returncode == 0
+    replica.reset_counts()
+    again = crawl("stories", replica.url, archive_dir, codes="771000-771003")
+    assert again.exit_status == 0
+    assert [replica.story_requests(code) for code in range(771000, 771004)] == [1, 1, 0, 0]
+    assert again.stat("archive/records/unchanged") == 2
+    assert verify_cli(archive_dir).stdout.splitlines() == ["2 file(s), 4 line(s), 4 stories: clean"]

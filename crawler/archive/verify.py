@@ -41,7 +41,7 @@ from crawler.archive.repair import (
 from crawler.archive.writer import ARCHIVE_GLOB
 from crawler.ledger import ArchivedLine, CodeState, LedgerDamaged, SQLiteLedger, State
 from crawler.ledger.rules import CAPTURE_LOST
-from crawler.warc.index import lost_records
+from crawler.warc.index import ever_captured, lost_records
 from crawler.warc.repair import repair_captures
 from crawler.warc.verify import scan_warc, uncaptured_problem
 from crawler.warc.writer import WARC_DIR
@@ -78,6 +78,9 @@ class Verification:
     repaired: list[str] = field(default_factory=list)
     # Archived codes whose WARC capture was lost, awaiting a new one.
     awaiting_capture: int = 0
+    # Archived codes never captured: archived while ARCHIVE_WARC was off, or
+    # before capture existed (0.1.0). Nothing was lost, so no problem.
+    never_captured: int = 0
 
     @property
     def ok(self) -> bool:
@@ -92,6 +95,7 @@ class Verification:
             "problems": [vars(p) for p in self.problems],
             "repaired": self.repaired,
             "awaiting_capture": self.awaiting_capture,
+            "never_captured": self.never_captured,
         }
 
     def add(self, kind: str, where: str, message: str) -> None:
@@ -622,8 +626,9 @@ def verify_directory(directory: Path) -> Verification:
 
 
 def _verify_captures(directory: Path, ledger: SQLiteLedger, report: Verification) -> None:
-    """Every WARC record's digests, and every archived code's capture: a code
-    whose capture a repair found lost awaits a new one, which is no problem."""
+    """Every WARC record's digests, and every archived code's capture. No
+    problem: a code whose capture a repair found lost (it awaits a new one),
+    and a code never captured (archived while capture was off)."""
     scan = scan_warc(directory, lost_records(directory))
     awaiting: set[int] = set()
 
@@ -634,8 +639,11 @@ def _verify_captures(directory: Path, ledger: SQLiteLedger, report: Verification
             yield state.code
 
     uncaptured = scan.uncaptured(archived())
-    problems = scan.problems + [uncaptured_problem(c) for c in uncaptured if c not in awaiting]
-    report.awaiting_capture = len(awaiting.intersection(uncaptured))
+    unexpected = [code for code in uncaptured if code not in awaiting]
+    captured_once = ever_captured(ledger, unexpected)
+    problems = scan.problems + [uncaptured_problem(c) for c in unexpected if c in captured_once]
+    report.awaiting_capture = len(uncaptured) - len(unexpected)
+    report.never_captured = len(unexpected) - len(captured_once)
     for problem in problems:
         where, _, message = problem.partition(": ")
         report.add("warc", f"{WARC_DIR}/{where}", message)

@@ -85,6 +85,13 @@ class Command(ArchiveCommand):
                     f"{'y' if report.awaiting_capture == 1 else 'ies'} await a new WARC capture"
                     " (it was lost): the next crawl that covers them fetches them"
                 )
+            if report.never_captured:
+                print(
+                    f"{report.never_captured} archived stor"
+                    f"{'y was' if report.never_captured == 1 else 'ies were'} never captured in"
+                    " WARC (archived while ARCHIVE_WARC was off, or before 0.2.0): nothing was"
+                    " lost; --repair queues them for a fetch that captures them"
+                )
             verdict = "clean" if report.ok else f"{len(report.problems)} problem(s)"
             print(
                 f"{report.files} file(s), {report.lines} line(s), {report.codes} stories: {verdict}"

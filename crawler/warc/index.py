@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -245,3 +245,16 @@ def lost_records(archive_dir: Path) -> frozenset[str]:
         )
     finally:
         db.close()
+
+
+def ever_captured(ledger: SQLiteLedger, codes: Collection[int]) -> set[int]:
+    """Those of ``codes`` a capture was ever recorded for: one pass over the
+    capture rows, holding only ``codes`` (few, or the stories archived
+    before capture was on)."""
+    if not codes:
+        return set()
+    db = ledger.connection
+    if not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'warc_captures'").fetchone():
+        return set()
+    wanted = set(codes)
+    return {code for (code,) in db.execute("SELECT code FROM warc_captures") if code in wanted}
