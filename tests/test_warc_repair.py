@@ -42,11 +42,12 @@ def metadata(code: int) -> object:
 
 
 def write_captures(
-    archive_dir: Path, codes: list[int]
+    ledger: SQLiteLedger, archive_dir: Path, codes: list[int]
 ) -> tuple[WarcFileWriter, WarcIndex, dict[int, int]]:
     """Captures as the middleware writes them: the records, then their index
-    row; also where each code's capture ends."""
-    index = WarcIndex.in_directory(archive_dir)
+    row (in the ledger's file, as a crawl keeps it); also where each code's
+    capture ends."""
+    index = WarcIndex.on_ledger(ledger)
     writer = WarcFileWriter(
         archive_dir / "warc", "run1", max_bytes=1 << 30, fsync_interval=0, level=1
     )
@@ -59,7 +60,8 @@ def write_captures(
 
 
 def test_a_torn_member_is_moved_aside_and_the_file_checks_again(tmp_path) -> None:
-    writer, index, _ = write_captures(tmp_path, [1, 2, 3])
+    ledger = SQLiteLedger.in_directory(tmp_path)
+    writer, index, _ = write_captures(ledger, tmp_path, [1, 2, 3])
     assert writer.path is not None
     whole = writer.path.stat().st_size
     member = serialize(metadata(4), 1)
@@ -76,13 +78,14 @@ def test_a_torn_member_is_moved_aside_and_the_file_checks_again(tmp_path) -> Non
     assert warcio_check(writer.path).returncode == 0
     assert repair_warc(tmp_path, index).clean
     index.close()
+    ledger.close()
 
 
 def test_captures_lost_with_a_files_end_are_reported_and_forgotten(tmp_path) -> None:
     ledger = SQLiteLedger.in_directory(tmp_path)
     for code in (1, 2, 3):
         ledger.record(code, State.NOT_FOUND, detail="HTTP 404")
-    writer, index, ends = write_captures(tmp_path, [1, 2, 3])
+    writer, index, ends = write_captures(ledger, tmp_path, [1, 2, 3])
     assert writer.path is not None
     writer.close()
     # A reboot lost the file's end, from the middle of code 2's member on.
@@ -117,7 +120,8 @@ def test_an_archived_code_keeps_its_record_when_its_capture_is_lost(tmp_path) ->
 
 
 def test_a_code_awaiting_a_new_capture_is_recaptured_only_by_a_later_capture(tmp_path) -> None:
-    _, index, _ = write_captures(tmp_path, [1, 2, 3])
+    ledger = SQLiteLedger.in_directory(tmp_path)
+    _, index, _ = write_captures(ledger, tmp_path, [1, 2, 3])
     index.await_recapture([1, 2, 3])  # their captures so far do not count
     assert index.recaptured() == []
     index.add_capture(1, "run2", "archived", "w.warc.gz", 10)
@@ -130,6 +134,7 @@ def test_a_code_awaiting_a_new_capture_is_recaptured_only_by_a_later_capture(tmp
     index.add_capture(2, "run3", "archived", "w.warc.gz", 40)
     assert index.recaptured() == [2]
     index.close()
+    ledger.close()
 
 
 def test_the_next_crawl_repairs_a_torn_tail_at_start(replica, archive_dir) -> None:

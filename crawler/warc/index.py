@@ -67,33 +67,22 @@ class Original:
 
 
 class WarcIndex:
-    def __init__(self, db: sqlite3.Connection, *, owned: bool):
+    def __init__(self, db: sqlite3.Connection):
         self._db = db
-        self._owned = owned
         self._db.executescript(SCHEMA)
         # Rows not yet committed, in the order their records were written.
         self._payloads: dict[str, tuple[str, str, str, str, str, int]] = {}
         self._captures: list[tuple[int, str, str, str, int]] = []
 
     @classmethod
-    def in_directory(cls, archive_dir: str | Path) -> WarcIndex:
-        """On a connection of its own."""
-        db = sqlite3.connect(Path(archive_dir) / SQLiteLedger.FILENAME, isolation_level=None)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")
-        db.execute("PRAGMA busy_timeout=5000")
-        return cls(db, owned=True)
-
-    @classmethod
     def on_ledger(cls, ledger: SQLiteLedger) -> WarcIndex:
         """On the ledger's connection: a crawl's index rows are committed with
         the ledger's (one transaction per tick), never waiting for its lock."""
-        return cls(ledger.connection, owned=False)
+        return cls(ledger.connection)
 
     def close(self) -> None:
+        """Commit the rows waiting; the connection stays the ledger's."""
         self.flush()
-        if self._owned:
-            self._db.close()
 
     def original(self, digest: str) -> Original | None:
         pending = self._payloads.get(digest)
