@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -15,7 +17,7 @@ from crawler.pages.base import StoryPage
 from crawler.pages.layouts import load_layouts
 from crawler.warc.reextract import Reextraction, ReextractReport
 from crawler.warc.verify import verify_warc
-from tests.crawling import archive_records, crawl, scrapy_command
+from tests.crawling import ROOT, SCRAPY, archive_records, crawl, scrapy_command
 from tests.layouts import STORY_LAYOUTS_WITH_REDESIGN
 from tests.replica import ReplicaSite, make_story
 from tests.test_warc_capture import ANSWERS, every_kind_of_answer
@@ -205,3 +207,39 @@ def test_a_warc_file_damaged_in_the_middle_stops_with_the_storage_status(crawled
     assert lines(crawled) == before
     path.write_bytes(whole)  # the damage mended, the archive verifies again
     assert reextract_in_process(crawled).written == 0
+
+
+def written_lines(archive_dir: Path) -> int:
+    return sum(path.read_bytes().count(b"\n") for path in archive_dir.glob("stories-*.jsonl"))
+
+
+def test_a_rebuild_killed_again_and_again_loses_and_duplicates_nothing(
+    replica, archive_dir
+) -> None:
+    # The rebuild is what is left when the archive files and the ledger are
+    # gone: SIGKILLs in the middle of it, each followed by the same command,
+    # must end in the archive a single rebuild makes.
+    replica.add_stories(make_story(code, family="AB"[code % 2]) for code in range(780000, 780600))
+    assert crawl("stories", replica.url, archive_dir, codes="780000-780599").exit_status == 0
+    expected_lines, expected_states = lines(archive_dir), states(archive_dir)
+    for path in [*archive_dir.glob("stories-*.jsonl"), *archive_dir.glob("ledger.sqlite3*")]:
+        path.unlink()
+    command = [*SCRAPY, "archive-reextract", "--dir", str(archive_dir)]
+    # Killed at moments set by its progress, so on any machine: during its
+    # start-up, then as the lines written pass each mark.
+    kills = 0
+    for mark in (0, 1, 100, 250, 400, 550):
+        process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL)
+        while process.poll() is None:
+            if written_lines(archive_dir) >= mark:
+                process.kill()
+                kills += 1
+                break
+            time.sleep(0.002)
+        process.wait()
+    assert kills >= 4
+    result = scrapy_command("archive-reextract", "--dir", str(archive_dir), "--json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert lines(archive_dir) == expected_lines  # nothing lost, nothing twice
+    assert states(archive_dir) == expected_states
+    assert_ledger_matches_archive(archive_dir)
