@@ -36,7 +36,7 @@ from crawler.extensions.run import ArchiveRun
 from crawler.items import StoryItem
 from crawler.ledger import State
 from crawler.ledger.rules import AskPolicy, due
-from crawler.pages import StoryPage, read_answer
+from crawler.pages import StoryPage, read_answer, refusal_kind
 from crawler.pages.generic import GenericPage
 from crawler.pages.layouts import load_layouts
 
@@ -285,5 +285,8 @@ class CodeSpider(Spider):
         code: int = request.meta["code"]
         if failure.check(IgnoreRequest) and ROBOTS_REFUSAL in failure.getErrorMessage():
             self.run.settle(code, State.BLOCKED, detail="disallowed by robots.txt")
+        elif failure.check(HttpError) and (kind := refusal_kind(failure.value.response)):
+            status = failure.value.response.status
+            self.run.settle(code, State.BLOCKED, detail=f"{kind} (HTTP {status})")
         else:
             self.run.settle(code, State.FAILED, detail=failure_reason(failure))

@@ -28,7 +28,9 @@ CRAWL_EXIT_STATUSES: dict[int, str] = {
     ExitCode.OK: "the run did what it was asked",
     ExitCode.ERROR: "unexpected error (a bug, a broken setting)",
     ExitCode.USAGE: "bad arguments or settings; nothing was requested",
-    ExitCode.FAILURES: "finished, but more codes failed than ARCHIVE_FAILED_MAX_RATIO allows",
+    ExitCode.FAILURES: (
+        "finished, but more codes failed or were blocked than ARCHIVE_FAILED_MAX_RATIO allows"
+    ),
     ExitCode.UNREACHABLE: "the site is unreachable or blocking us",
     ExitCode.INTERRUPTED: "interrupted (SIGTERM/SIGINT); the next run fetches what is unfinished",
     ExitCode.LOCKED: "another run holds the archive lock (see ARCHIVE_LOCK_WAIT)",
@@ -52,7 +54,7 @@ SETTINGS_HELP: dict[str, str] = {
     "STORY_LAYOUTS": "the page objects the extractor tries, in order (import paths)",
     "ARCHIVE_MAX_TITLE_LENGTH": "a longer title is refused (its code is failed)",
     "FEED_EXPORT_FIELDS": "the fields exported, in order (default: all of the record's)",
-    "ARCHIVE_FAILED_MAX_RATIO": "share of failed codes above which a run exits 3",
+    "ARCHIVE_FAILED_MAX_RATIO": "share of failed or blocked codes above which a run exits 3",
     "ARCHIVE_NOT_FOUND_RECHECK_DAYS": "days before a not_found code is asked again",
     "ARCHIVE_PROGRESS_INTERVAL": "seconds between progress lines",
     "ARCHIVE_STOP_TIMEOUT": "seconds in-flight requests get after SIGTERM",

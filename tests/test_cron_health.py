@@ -69,7 +69,7 @@ def test_warning_when_the_last_run_failed_too_many_codes(replica, archive_dir) -
     assert result.exit_status == 3
     status = check(archive_dir)
     assert status.returncode == 1, status.stdout
-    assert "(stories) exited 3 (too many codes failed)" in status.stdout
+    assert "(stories) exited 3 (too many codes failed or were blocked)" in status.stdout
 
 
 def test_critical_when_no_new_story_for_longer_than_the_silence(replica, archive_dir) -> None:

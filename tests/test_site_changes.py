@@ -85,6 +85,38 @@ def test_block_pages_are_blocked_and_a_run_of_only_them_exits_4(replica, archive
     assert len(again.records()) == 3
 
 
+def test_a_challenge_or_notice_sent_with_an_error_status_is_blocked(replica, archive_dir) -> None:
+    # How CDNs send them: a challenge with 403, a maintenance notice with 503.
+    replica.set_blocked(762100, "challenge", status=403)
+    replica.set_blocked(762101, "maintenance", status=503)
+    replica.set_page(762102, b"<html><body><h1>Service Unavailable</h1></body></html>", status=503)
+    result = crawl("stories", replica.url, archive_dir, codes="762100-762102")
+    assert result.exit_status == 4  # nothing answered: the site is blocking us
+    found = {c: ledger_state(archive_dir, c) for c in range(762100, 762103)}
+    assert [(s.state, s.detail) for s in found.values()] == [
+        (State.BLOCKED, "challenge (HTTP 403)"),
+        (State.BLOCKED, "maintenance (HTTP 503)"),
+        (State.FAILED, "HTTP 503"),  # an error page that says nothing more
+    ]
+
+
+def test_a_run_that_met_a_block_page_among_stories_says_so(replica, archive_dir) -> None:
+    replica.add_stories(make_story(c) for c in range(762200, 762203))
+    replica.set_blocked(762203, "challenge")
+    result = crawl("stories", replica.url, archive_dir, codes="762200-762203")
+    assert result.exit_status == 3
+    assert len(result.records()) == 3
+    assert ledger_state(archive_dir, 762203).state is State.BLOCKED
+    lenient = crawl(
+        "stories",
+        replica.url,
+        archive_dir.parent / "lenient",
+        codes="762200-762203",
+        settings={"ARCHIVE_FAILED_MAX_RATIO": 0.5},
+    )
+    assert lenient.exit_status == 0  # the same block, within what the user allows
+
+
 def test_the_persian_edition_is_archived_with_its_own_urls_and_language(
     replica, archive_dir
 ) -> None:

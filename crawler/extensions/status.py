@@ -10,7 +10,7 @@ EXPLANATIONS = {
     ExitCode.OK: "the run did what it was asked",
     ExitCode.ERROR: "unexpected error",
     ExitCode.USAGE: "bad arguments or settings",
-    ExitCode.FAILURES: "too many codes failed",
+    ExitCode.FAILURES: "too many codes failed or were blocked",
     ExitCode.UNREACHABLE: "the site is unreachable or blocking us",
     ExitCode.INTERRUPTED: "interrupted",
     ExitCode.LOCKED: "another run holds the archive lock",
@@ -53,6 +53,12 @@ def decide_exit_status(run: RunOutcome) -> ExitCode:
     ...                               answered=10, failed_max_ratio=0.1))
     <ExitCode.OK: 0>
 
+    A blocked code (a bot challenge among stories) counts as a failed one:
+
+    >>> decide_exit_status(RunOutcome("finished", outcomes={"blocked": 1, "archived": 9},
+    ...                               asked=10, answered=10))
+    <ExitCode.FAILURES: 3>
+
     Pages the extractor did not understand outrank failures: they say why.
 
     >>> decide_exit_status(RunOutcome("finished", outcomes={"unrecognized": 2, "failed": 1},
@@ -80,6 +86,8 @@ def decide_exit_status(run: RunOutcome) -> ExitCode:
         return ExitCode.UNREACHABLE
     if run.layout_changes:
         return ExitCode.LAYOUT_CHANGED
-    if run.asked and failed / run.asked > run.failed_max_ratio:
+    # A code blocked (a bot challenge, a maintenance notice, robots.txt) was
+    # not archived any more than a failed one: the run says so.
+    if run.asked and (failed + blocked) / run.asked > run.failed_max_ratio:
         return ExitCode.FAILURES
     return ExitCode.OK

@@ -128,6 +128,24 @@ def read_page(
     return PageReading("unrecognized", detail=detail, notes=notes)
 
 
+def refusal_kind(response: Response) -> str | None:
+    """ "challenge" or "maintenance" when an error response (a 403 or a 503,
+    as CDNs and servers send them) is a bot challenge or a maintenance
+    notice: a page that says nothing about the story, like its 200 kin.
+    Any other error page (or one that cannot be read) is None."""
+    if not isinstance(response, TextResponse) or not response.body.strip():
+        return None
+    try:
+        charset = check_charset(response.body, response.encoding)
+        if charset.corrected is not None:
+            response = response.replace(encoding=charset.corrected)
+        root = parse_page(response, utf8_body=charset.utf8)
+        kind = blocked_kind(Document(root, response.url))
+    except Exception:  # a pathological error page stays the HTTP failure it is
+        return None
+    return kind if kind in ("challenge", "maintenance") else None
+
+
 @dataclass
 class Answer:
     """What one final response at a story URL makes of the code asked: the
@@ -193,4 +211,5 @@ __all__ = [
     "is_listing_or_home",
     "read_answer",
     "read_page",
+    "refusal_kind",
 ]

@@ -277,12 +277,13 @@ class ReplicaSite:
             raise ValueError(f"kind must be one of {NOT_FOUND_KINDS}, not {kind!r}")
         self._set(code, _Missing(kind))
 
-    def set_blocked(self, code: int, kind: str) -> None:
-        """Answer the code's story URL with a 200 that is not a story: a bot
-        "challenge", a "maintenance" notice or an "empty" body."""
+    def set_blocked(self, code: int, kind: str, status: int = 200) -> None:
+        """Answer the code's story URL with a page that is not a story: a bot
+        "challenge", a "maintenance" notice or an "empty" body, with a 200 or
+        with the error ``status`` a CDN sends them with (403, 503)."""
         if kind not in BLOCKED_KINDS:
             raise ValueError(f"kind must be one of {BLOCKED_KINDS}, not {kind!r}")
-        self.set_page(code, render_blocked(kind))
+        self.set_page(code, render_blocked(kind), status=status)
 
     def set_redirect(self, code: int, to_code: int, status: int = 301) -> None:
         """Redirect the code to ``/en/news/{to_code}/{slug}`` (no slug if not a story)."""
