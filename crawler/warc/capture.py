@@ -225,10 +225,14 @@ class WarcCapture:
         return self.failed
 
     def spider_closed(self) -> None:
+        # The index's rows are the run's to write (flush_capture_index), on
+        # the ledger's connection, before it closes the ledger; rows a full
+        # disk kept from the ledger go with the outcomes that were not
+        # committed either.
         try:
             self.writer.close()
-        finally:
-            self.index.close()
+        except OSError as exc:
+            logger.error("Could not close the WARC file: %s", exc)
 
 
 def capture_outcome(
