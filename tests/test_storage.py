@@ -14,9 +14,11 @@ from pathlib import Path
 import pytest
 
 from crawler.archive.verify import verify
-from crawler.ledger import SQLiteLedger
+from crawler.errors import ExitCode
+from crawler.ledger import SQLiteLedger, State
 from tests.crawling import crawl_cli
 from tests.replica import make_story
+from tests.test_run_components import open_run
 from tests.verifying import assert_ledger_matches_archive
 
 
@@ -36,7 +38,9 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
     try:
         yield disk
     finally:
-        subprocess.run(["umount", str(disk)], check=False)
+        subprocess.run(
+            ["umount", "--lazy", str(disk)], check=False
+        )  # even if a test left a file open
 
 
 def test_full_disk_stops_the_run_and_nothing_is_archived_without_its_line(
@@ -77,3 +81,32 @@ def test_read_only_archive_exits_7_touching_nothing(replica, small_disk) -> None
     assert "Read-only file system" in result.log.splitlines()[-1]
     assert replica.requests_total() == 0
     assert list(archive_dir.iterdir()) == []
+
+
+def fill(disk: Path) -> Path:
+    """A file that takes every byte the disk has left."""
+    filler = disk / "filler"
+    with filler.open("wb", buffering=0) as handle:
+        try:
+            while True:
+                handle.write(bytes(4096))
+        except OSError:
+            pass
+    return filler
+
+
+def test_a_last_commit_the_disk_refuses_makes_the_run_exit_7(small_disk) -> None:
+    archive_dir = small_disk / "archive"
+    run = open_run(archive_dir)
+    run.ledger.hold_commits(3600)  # as a crawl holds them, with the tick not come yet
+    for code in range(1, 11):
+        run.settle(code, State.NOT_FOUND, detail="HTTP 404")
+    filler = fill(small_disk)
+    assert run.finalize("finished") is ExitCode.STORAGE
+    assert run.stats.get_value("archive/exit_status") == 7
+    filler.unlink()
+    # The lock is released and nothing is recorded as settled that was not:
+    # the next run asks those codes again.
+    again = open_run(archive_dir)
+    assert again.ledger.code_range() == (None, None)
+    assert again.finalize("finished") is ExitCode.OK

@@ -66,6 +66,19 @@ class ArchiveStore:
     ) -> None:
         self.ledger.record(code, state, detail=detail, ref_code=ref_code)
 
+    def sync(self) -> str | None:
+        """Make what the run wrote durable, lines before the ledger's last
+        transaction; a storage problem is returned, not raised."""
+        try:
+            self.writer.sync()
+        except OSError as exc:
+            return f"cannot write {self.writer.path}: {exc}"
+        try:
+            self.ledger.commit()
+        except sqlite3.Error as exc:
+            return f"cannot commit the ledger: {exc}"
+        return None
+
     def close(self) -> str | None:
         """Flush and release everything; a storage problem is returned, not raised,
         so the lock is always released."""

@@ -35,7 +35,7 @@ from crawler.logs import FailureLog
 from crawler.middlewares.retry import BackoffRetryMiddleware
 from crawler.runs import begin_run, finish_run_file
 from crawler.units import parse_duration
-from crawler.warc.capture import capture_outcome, flush_capture_index
+from crawler.warc.capture import capture_outcome, sync_capture
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -345,6 +345,10 @@ class ArchiveRun:
             # code in no state at all.
             for code in sorted(self.pending):
                 self.settle(code, State.FAILED, detail="no answer: the request was dropped")
+        # Durable before the exit status is decided: a last commit that
+        # fails (a full disk) must make it 7, not go unnoticed.
+        if problem := self._sync_archive():
+            self._storage_failed_at_end(problem)
         stats = self.stats.get_stats()
         unfinished = codes_total(stats) - codes_done(stats)
         counts = {state.value: stats.get(f"archive/state/{state.value}", 0) for state in State}
@@ -369,17 +373,36 @@ class ArchiveRun:
             finish_run_file(self.directory, self.run_id, summary, self.stats.get_stats())
             self.ledger.record_run(self.run_id, summary)
         except (OSError, sqlite3.Error) as exc:
-            logger.error("Could not write the run summary: %s", exc)
+            self._storage_failed_at_end(f"cannot write the run summary: {exc}", summary)
         finally:
-            try:
-                flush_capture_index(self.crawler)
-            except sqlite3.Error as exc:
-                logger.error("Could not write the WARC index: %s", exc)
-            problem = self.store.close()
-            if problem:
-                logger.error("%s", problem)
+            if problem := self.store.close():
+                self._storage_failed_at_end(problem, summary)
         logger.info("%s", human_summary(summary))
         return self.exit_status
+
+    def _sync_archive(self) -> str | None:
+        """WARC records, then lines, then the ledger's last transaction."""
+        try:
+            sync_capture(self.crawler)
+        except (OSError, sqlite3.Error) as exc:
+            return f"cannot write the WARC capture: {exc}"
+        return self.store.sync()
+
+    def _storage_failed_at_end(self, problem: str, summary: dict[str, Any] | None = None) -> None:
+        """A write of the run's end failed: the run exits 7 and says why, the
+        summary printed included (the one on disk could not be written, or
+        says the run was finishing)."""
+        logger.error("%s", problem)
+        self.storage_error = self.storage_error or problem
+        if summary is None:
+            return
+        self.exit_status = ExitCode.STORAGE
+        self.stats.set_value("archive/exit_status", int(self.exit_status))
+        summary.update(
+            exit_status=int(self.exit_status),
+            exit_meaning=EXPLANATIONS[self.exit_status],
+            storage_error=self.storage_error,
+        )
 
     def _summary(
         self,

@@ -225,7 +225,7 @@ class WarcCapture:
         return self.failed
 
     def spider_closed(self) -> None:
-        # The index's rows are the run's to write (flush_capture_index), on
+        # The index's rows are the run's to write (sync_capture), on
         # the ledger's connection, before it closes the ledger; rows a full
         # disk kept from the ledger go with the outcomes that were not
         # committed either.
@@ -251,10 +251,12 @@ def capture_outcome(
     return True
 
 
-def flush_capture_index(crawler: Crawler) -> None:
-    """What the run calls before it closes the ledger: index rows of responses
-    whose outcome never came (robots.txt, listings, a stopped run) go into the
-    ledger's last transaction, since the index shares its connection."""
+def sync_capture(crawler: Crawler) -> None:
+    """What the run calls before its ledger's last commit: the WARC records
+    on disk, then the index rows of responses whose outcome never came
+    (robots.txt, listings, a stopped run) into the ledger's transaction,
+    since the index shares its connection. Raises OSError or sqlite3.Error."""
     capture = WarcCapture.of(crawler)
     if capture is not None:
+        capture.writer.sync()
         capture.index.flush()
