@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from scrapy.http import HtmlResponse, Response
+from scrapy.http import HtmlResponse, JsonResponse, Response
 
 from crawler.pages import read_page
 
@@ -109,6 +109,19 @@ def test_a_page_that_is_not_html_is_unrecognized() -> None:
     )
     result = read_page(response, language="en", crawled_at="x")
     assert (result.outcome, result.detail) == ("unrecognized", "not an HTML page (application/pdf)")
+
+
+def test_json_at_a_story_url_is_unrecognized_not_an_extraction_error() -> None:
+    # What an API gateway or a firewall may answer with: Scrapy makes it a
+    # JsonResponse, a text response with no HTML tree.
+    response = JsonResponse(
+        url=SITE + "/en/news/500100",
+        body=b'{"error": "not found"}',
+        headers={"Content-Type": "application/json"},
+    )
+    result = read_page(response, language="en", crawled_at="x")
+    assert result.outcome == "unrecognized"
+    assert result.detail == "not an HTML page (application/json)"
 
 
 def test_a_rebuilt_response_with_a_mislabelled_charset_is_corrected_and_noted() -> None:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import urlsplit
 
-from scrapy.http import Response, TextResponse
+from scrapy.http import JsonResponse, Response, TextResponse
 
 from crawler.items import StoryItem
 from crawler.ledger.base import State
@@ -90,7 +90,8 @@ def read_page(
     notes: list[str] = []
     if not response.body.strip():
         return PageReading("blocked", detail="empty")
-    if not isinstance(response, TextResponse):
+    # JSON is text with no HTML tree (an API gateway's or a firewall's answer).
+    if not isinstance(response, TextResponse) or isinstance(response, JsonResponse):
         kind = (response.headers.get("Content-Type") or b"").decode("latin-1") or "no type"
         return PageReading("unrecognized", detail=f"not an HTML page ({kind})")
     charset = check_charset(response.body, response.encoding)
@@ -133,7 +134,11 @@ def refusal_kind(response: Response) -> str | None:
     as CDNs and servers send them) is a bot challenge or a maintenance
     notice: a page that says nothing about the story, like its 200 kin.
     Any other error page (or one that cannot be read) is None."""
-    if not isinstance(response, TextResponse) or not response.body.strip():
+    if (
+        not isinstance(response, TextResponse)
+        or isinstance(response, JsonResponse)
+        or not response.body.strip()
+    ):
         return None
     try:
         charset = check_charset(response.body, response.encoding)
