@@ -7,9 +7,10 @@ exactly one outcome for its code. Extraction itself is the page object's job.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urlsplit
@@ -31,7 +32,7 @@ from twisted.python.failure import Failure
 from crawler import __version__
 from crawler.clean.dates import utc_now_iso
 from crawler.codes import CodeRanges
-from crawler.errors import BadArguments
+from crawler.errors import BadArguments, StorageError
 from crawler.extensions.run import ArchiveRun
 from crawler.items import StoryItem
 from crawler.ledger import State
@@ -173,6 +174,25 @@ class CodeSpider(Spider):
             days=crawler.settings.getfloat("ARCHIVE_NOT_FOUND_RECHECK_DAYS")
         )
         return spider
+
+    @staticmethod
+    def storage_guarded(
+        start: Callable[[Any], AsyncIterator[Request]],
+    ) -> Callable[[Any], AsyncIterator[Request]]:
+        """For a spider's ``start``: the ledger it plans from turning out
+        damaged or unreadable stops the run with exit 7 and one line, as
+        any other storage failure does (Scrapy would log a traceback and
+        finish the run as if nothing were wrong)."""
+
+        @functools.wraps(start)
+        async def guarded(spider: Any) -> AsyncIterator[Request]:
+            try:
+                async for request in start(spider):
+                    yield request
+            except StorageError as exc:
+                spider.run.storage_failed(str(exc))
+
+        return guarded
 
     def attach_run(self) -> ArchiveRun:
         self.run = ArchiveRun.of(self.crawler, "a story spider")

@@ -81,6 +81,7 @@ class LatestSpider(CodeSpider):
         home = f"{self.site_url}/{self.language}"
         return [home, home + self.FEED]
 
+    @CodeSpider.storage_guarded
     async def start(self) -> AsyncIterator[Request]:
         run = self.attach_run()
         # Known before the first listing can answer: parse_listing relies on it.

@@ -39,6 +39,7 @@ class StoriesSpider(CodeSpider):
         except CodeSpecError as exc:
             raise BadArguments(str(exc)) from exc
 
+    @CodeSpider.storage_guarded
     async def start(self) -> AsyncIterator[Request]:
         self.attach_run()
         if self.codes is None:

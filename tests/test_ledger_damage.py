@@ -7,6 +7,7 @@ middle of a large ledger, a ledger cut short, a garbage header."""
 from __future__ import annotations
 
 import random
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +18,8 @@ from crawler.archive.lock import RunLock
 from crawler.archive.verify import verify_directory
 from crawler.ledger import LedgerDamaged, SQLiteLedger
 from tests.archives import archived_codes, story, write_run
-from tests.crawling import ROOT, scrapy_command
+from tests.crawling import ROOT, crawl, crawl_cli, scrapy_command
+from tests.replica import make_story
 
 PAGE = 4096
 KILLED_WITH_A_WAL = """
@@ -172,3 +174,30 @@ def test_a_deleted_ledger_is_rebuilt_from_the_files(archive_dir: Path) -> None:
     repaired = scrapy_command("archive-verify", "--dir", str(archive_dir), "--repair")
     assert repaired.returncode == 0, repaired.stdout
     assert archived_codes(archive_dir) == {1, 2}
+
+
+def damage_table(ledger_path: Path, table: str) -> None:
+    """Garbage over the root page of one of the ledger file's tables."""
+    db = sqlite3.connect(ledger_path)
+    try:
+        (root,) = db.execute(
+            "SELECT rootpage FROM sqlite_master WHERE name = ?", (table,)
+        ).fetchone()
+    finally:
+        db.close()
+    garbage(ledger_path, (root - 1) * PAGE, PAGE)
+
+
+@pytest.mark.parametrize("table", ["codes", "warc_captures", "warc_payloads_by_file"])
+def test_a_crawl_on_a_damaged_ledger_stops_with_one_line_and_status_7(
+    replica, archive_dir: Path, table: str
+) -> None:
+    replica.add_stories(make_story(code) for code in range(493000, 493040))
+    assert crawl("stories", replica.url, archive_dir, codes="493000-493019").exit_status == 0
+    damage_table(archive_dir / SQLiteLedger.FILENAME, table)
+    result = crawl_cli("stories", replica.url, archive_dir, codes="493000-493039")
+    assert result.exit_status == 7, result.log
+    assert "Traceback" not in result.log
+    assert "is damaged" in result.log and "scrapy archive-verify --repair" in result.log
+    repaired = scrapy_command("archive-verify", "--dir", str(archive_dir), "--repair")
+    assert repaired.returncode == 0, repaired.stdout

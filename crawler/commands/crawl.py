@@ -83,6 +83,9 @@ class Command(ScrapyCrawl):
             self.exitcode = int(run_errors[0].exit_code)
             return
         if startup_errors or self.crawler_process.bootstrap_failed:
+            if startup_errors:  # a bug: never an exit without a word
+                error = startup_errors[0]
+                print(f"scrapy crawl: unexpected error at start-up: {error!r}", file=sys.stderr)
             self.exitcode = int(ExitCode.ERROR)
             return
         try:

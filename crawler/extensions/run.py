@@ -29,7 +29,7 @@ from crawler.errors import ExitCode, StorageError
 from crawler.extensions.progress import codes_done, codes_total
 from crawler.extensions.status import EXPLANATIONS, RunOutcome, decide_exit_status
 from crawler.extensions.summary import human_summary
-from crawler.ledger import State
+from crawler.ledger import LedgerDamaged, State
 from crawler.ledger.rules import Decision, Observation, Verdict, transition
 from crawler.logs import FailureLog
 from crawler.middlewares.retry import BackoffRetryMiddleware
@@ -194,8 +194,8 @@ class ArchiveRun:
                 self.store.record(
                     code, decision.record, detail=seen.detail, ref_code=decision.ref_code
                 )
-            except sqlite3.Error as exc:
-                self._storage_failed(f"cannot write the ledger: {exc}")
+            except (sqlite3.Error, LedgerDamaged) as exc:
+                self.storage_failed(self.ledger.problem("cannot write the ledger", exc))
                 return decision
         self._count(code, decision, seen.detail)
         return decision
@@ -214,10 +214,10 @@ class ArchiveRun:
                 item, code, record["content_sha256"], record.get("published_at"), revision
             )
         except OSError as exc:
-            raise self._storage_failed(f"cannot write {self.store.writer.path}: {exc}") from exc
-        except sqlite3.Error as exc:
+            raise self.storage_failed(f"cannot write {self.store.writer.path}: {exc}") from exc
+        except (sqlite3.Error, LedgerDamaged) as exc:
             # The line is in the file: the next start's repair adopts it.
-            raise self._storage_failed(f"cannot write the ledger: {exc}") from exc
+            raise self.storage_failed(self.ledger.problem("cannot write the ledger", exc)) from exc
         self.archived_codes.add(code)
         self.stats.inc_value("archive/records/written")
         verdict = Verdict.REVISION if record.get("previous_sha256") else Verdict.NEW
@@ -248,7 +248,7 @@ class ArchiveRun:
         elif decision.counted_as is State.UNRECOGNIZED:
             self.sample("unrecognized", code)
 
-    def _storage_failed(self, message: str) -> StorageError:
+    def storage_failed(self, message: str) -> StorageError:
         """Stop the run: nothing more can be archived safely."""
         if self.storage_error is None:
             self.storage_error = message
@@ -277,7 +277,7 @@ class ArchiveRun:
         try:  # the start line, runs/<id>.json "running", dead runs marked killed
             begin_run(self, self.crawler.settings.get("SITE_URL"))
         except (OSError, sqlite3.Error) as exc:
-            self._storage_failed(f"cannot write the run file: {exc}")
+            self.storage_failed(f"cannot write the run file: {exc}")
         # One ledger commit per fsync tick, not one per code: a kill loses at
         # most a tick's rows, which the next start adopts or asks again.
         self.ledger.hold_commits(self.fsync_interval)
@@ -288,8 +288,8 @@ class ArchiveRun:
     def _commit_tick(self) -> None:
         try:
             self.ledger.commit()
-        except sqlite3.Error as exc:
-            self._storage_failed(f"cannot write the ledger: {exc}")
+        except (sqlite3.Error, LedgerDamaged) as exc:
+            self.storage_failed(self.ledger.problem("cannot write the ledger", exc))
 
     def _watch_shutdown_signals(self) -> None:
         """Note the first SIGTERM/SIGINT, then let Scrapy's handler stop the

@@ -280,6 +280,15 @@ class SQLiteLedger:
         transactions instead of waiting for its lock."""
         return self._db
 
+    def problem(self, doing: str, exc: Exception) -> str:
+        """The one line to stop a run with when the ledger's file failed
+        ``doing`` something: damage says how to rebuild it."""
+        if isinstance(exc, LedgerDamaged):
+            return str(exc)
+        if isinstance(exc, sqlite3.Error) and is_damage(exc):
+            return str(LedgerDamaged(self.path, str(exc)))
+        return f"{doing}: {exc}"
+
     def hold_commits(self, interval: float) -> None:
         """From now on, keep writes in an open transaction and commit it at
         most every ``interval`` seconds (on a write, or on :meth:`commit`):

@@ -25,7 +25,8 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.utils.defer import deferred_from_coro
 
 from crawler.errors import StorageError
-from crawler.ledger import SQLiteLedger
+from crawler.ledger import LedgerDamaged, SQLiteLedger
+from crawler.ledger.sqlite import is_damage
 from crawler.warc.index import Original, WarcIndex
 from crawler.warc.records import (
     metadata_fields,
@@ -79,8 +80,13 @@ class WarcCapture:
         self.site_url = crawler.settings.get("SITE_URL", "").rstrip("/")
         self.language = crawler.settings.get("SITE_LANGUAGE", "en")
         self.ledger = ledger
-        self.index = WarcIndex.on_ledger(ledger)
-        self.repair_report = repair_warc(archive_dir, self.index)
+        try:
+            self.index = WarcIndex.on_ledger(ledger)
+            self.repair_report = repair_warc(archive_dir, self.index)
+        except sqlite3.DatabaseError as exc:
+            if is_damage(exc):  # the index's pages of the ledger's file
+                raise LedgerDamaged(ledger.path, str(exc)) from exc
+            raise StorageError(f"cannot read the WARC capture index: {exc}") from exc
         self._report_repair(self.repair_report)
         self.writer = WarcFileWriter(
             archive_dir / WARC_DIR,
@@ -206,8 +212,9 @@ class WarcCapture:
             # Written before the ledger records the outcome, in the ledger's
             # transaction: the two are committed together (see index).
             self.index.flush()
-        except sqlite3.Error as exc:
-            raise StorageError(self._storage_failed(f"cannot write the WARC index: {exc}")) from exc
+        except (sqlite3.Error, LedgerDamaged) as exc:
+            problem = self.ledger.problem("cannot write the WARC index", exc)
+            raise StorageError(self._storage_failed(problem)) from exc
         self.stats.inc_value("archive/warc/outcomes")
 
     def _storage_failed(self, message: str) -> str:
