@@ -20,6 +20,7 @@ import re
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NoReturn
+from urllib.parse import urlsplit
 
 from scrapy import Spider
 from scrapy.settings import BaseSettings
@@ -355,6 +356,52 @@ def language(value: Any) -> str:
     return value
 
 
+def site_url(value: Any) -> str:
+    """The site's root: an http(s) URL with a host and nothing a story URL
+    cannot be built on. Stories are asked at ``{SITE_URL}/{SITE_LANGUAGE}/news/{code}``:
+    a query, a fragment or the edition in the path would ask every story
+    somewhere else, and file every code not_found.
+
+    >>> site_url("http://127.0.0.1:8080/")
+    'http://127.0.0.1:8080'
+    >>> site_url("https://mirror.example/iranproject")
+    'https://mirror.example/iranproject'
+    >>> site_url("ftp://example.org")
+    Traceback (most recent call last):
+    ...
+    ValueError: 'ftp://example.org' is not an http(s) URL with a host
+    >>> site_url("http://x.org/en")
+    Traceback (most recent call last):
+    ...
+    ValueError: 'http://x.org/en' ends with the edition /en: give the site's root (SITE_LANGUAGE)
+    >>> site_url("http://127.0.0.1:99999")
+    Traceback (most recent call last):
+    ...
+    ValueError: 'http://127.0.0.1:99999' has no usable port (0 to 65535)
+    """
+    text = str(value).strip()
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{value!r} is not an http(s) URL with a host")
+    try:
+        parts.port  # noqa: B018  # urlsplit checks the port only when asked
+    except ValueError:
+        raise ValueError(f"{value!r} has no usable port (0 to 65535)") from None
+    if parts.username is not None or parts.password is not None:
+        # Not echoed: a password has no place in a log.
+        shown = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+        raise ValueError(f"{shown!r} has a user name or password: give the site's address alone")
+    if parts.query or parts.fragment or text.endswith(("?", "#")):
+        raise ValueError(f"{value!r} has a query or a fragment: give the site's root")
+    root = text.rstrip("/")
+    edition = root.rsplit("/", 1)[-1] if parts.path.strip("/") else ""
+    if edition in EDITIONS:
+        raise ValueError(
+            f"{value!r} ends with the edition /{edition}: give the site's root (SITE_LANGUAGE)"
+        )
+    return root
+
+
 def log_level(value: Any) -> Any:
     """A logging level name or number.
 
@@ -376,6 +423,7 @@ def log_level(value: Any) -> Any:
 # Scrapy settings this project relies on. A setting that is not set is not
 # checked (its component has a default).
 CHECKED_SETTINGS: dict[str, Parser] = {
+    "SITE_URL": site_url,
     "SITE_LANGUAGE": language,
     "ARCHIVE_DIR": directory,
     "ARCHIVE_FSYNC_INTERVAL": duration,

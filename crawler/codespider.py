@@ -30,6 +30,7 @@ from twisted.internet.error import TimeoutError as TwistedTimeoutError
 from twisted.python.failure import Failure
 
 from crawler import __version__
+from crawler.checks import site_url
 from crawler.clean.dates import utc_now_iso
 from crawler.codes import CodeRanges
 from crawler.errors import BadArguments, StorageError
@@ -84,7 +85,7 @@ def parse_age(text: str) -> timedelta:
 
 
 def parse_site_url(value: str) -> str:
-    """SITE_URL without a trailing slash; it must be an http(s) URL with a host.
+    """SITE_URL without a trailing slash (the rule is ``checks.site_url``).
 
     >>> parse_site_url("http://127.0.0.1:8080/")
     'http://127.0.0.1:8080'
@@ -93,10 +94,10 @@ def parse_site_url(value: str) -> str:
     ...
     crawler.errors.BadArguments: SITE_URL: 'ftp://example.org' is not an http(s) URL with a host
     """
-    parts = urlsplit(value.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise BadArguments(f"SITE_URL: {value!r} is not an http(s) URL with a host")
-    return value.strip().rstrip("/")
+    try:
+        return site_url(value)
+    except ValueError as exc:
+        raise BadArguments(f"SITE_URL: {exc}") from None
 
 
 def parse_language(value: str) -> str:
