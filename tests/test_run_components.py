@@ -67,6 +67,7 @@ def archive(run: ArchiveRun, item: StoryItem) -> StoryItem:
 
 
 def test_a_record_is_written_once_per_run_and_counted_once(run: ArchiveRun) -> None:
+    run.requested(1)  # as the spider does for each code it asks
     archive(run, story(1))
     with pytest.raises(DropItem, match="already archived by this run"):
         archive(run, story(1))
@@ -74,6 +75,22 @@ def test_a_record_is_written_once_per_run_and_counted_once(run: ArchiveRun) -> N
     assert run.stats.get_value("archive/codes/done") == 1
     assert run.stats.get_value("archive/dropped/repeat") == 1
     assert run.ledger.get(1).state is State.ARCHIVED
+
+
+def test_a_story_a_redirect_led_to_outside_the_codes_asked_is_counted_apart(
+    run: ArchiveRun,
+) -> None:
+    run.expect(10)  # the spider's codes, 1-10
+    run.requested(5)
+    run.settle(5, State.REDIRECTED, ref_code=50)
+    archive(run, story(50))  # 50 is not among the codes asked (1-10)
+    assert run.stats.get_value("archive/codes/done") == 1
+    assert run.stats.get_value("archive/codes/reached") == 1
+    assert run.ledger.get(50).state is State.ARCHIVED
+    run.finalize("finished")
+    assert run.stats.get_value("archive/state/archived") == 1
+    summary = json.loads(sorted((run.directory / "runs").glob("*.json"))[-1].read_text("utf-8"))
+    assert summary["codes_unfinished"] == 9  # of the ten asked, one settled
 
 
 def test_content_of_another_code_is_a_duplicate(run: ArchiveRun) -> None:

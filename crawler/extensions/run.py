@@ -225,6 +225,9 @@ class ArchiveRun:
         self._count(code, Decision(verdict, counted), None)
 
     def _count(self, code: int, decision: Decision, detail: str | None) -> None:
+        # A code this run did not ask for (a story a redirect led to, outside
+        # the codes given) is counted apart: the run's work is what it asked.
+        asked = code in self.pending
         self.pending.discard(code)
         if decision.verdict is Verdict.REVISION:
             self.stats.inc_value("archive/records/revisions")
@@ -239,7 +242,7 @@ class ArchiveRun:
         if decision.counted_as is None:
             return
         self.settled.add(code)
-        self.stats.inc_value("archive/codes/done")
+        self.stats.inc_value("archive/codes/done" if asked else "archive/codes/reached")
         self.stats.inc_value(f"archive/state/{decision.counted_as.value}")
         if decision.counted_as is State.FAILED:
             if len(self.failures) < LISTED_FAILURES:
