@@ -17,7 +17,6 @@ under ``ARCHIVE_CHECK_MIN_FREE``.
 from __future__ import annotations
 
 import enum
-import os
 import shutil
 import sqlite3
 from collections.abc import Callable
@@ -28,7 +27,7 @@ from typing import Any
 
 from scrapy.settings import BaseSettings
 
-from crawler.archive.lock import LOCK_NAME
+from crawler.archive.lock import lock_is_held
 from crawler.errors import StorageError
 from crawler.ledger import SQLiteLedger
 from crawler.runs import KILLED, RUNNING, read_runs
@@ -213,21 +212,6 @@ def _bytes(n: float) -> str:
         if n >= size:
             return f"{n / size:.1f} {unit}"
     return f"{n:.0f} B"
-
-
-def lock_is_held(directory: Path) -> bool | None:
-    """Whether some process holds the archive lock, asked of the kernel's
-    lock table without touching the lock (taking it, even for an instant,
-    could make a starting run exit 6). None where /proc/locks does not exist."""
-    try:
-        info = os.stat(directory / LOCK_NAME)
-        table = Path("/proc/locks").read_text()
-    except FileNotFoundError:
-        return False if Path("/proc/locks").exists() else None
-    except OSError:
-        return None
-    device = f"{os.major(info.st_dev):02x}:{os.minor(info.st_dev):02x}:{info.st_ino}"
-    return any(line.split()[1] == "FLOCK" and device in line.split() for line in table.splitlines())
 
 
 def gather(directory: Path) -> Facts:

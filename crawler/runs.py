@@ -18,6 +18,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from crawler.archive.lock import lock_is_held
 from crawler.clean.dates import utc_now_iso
 from crawler.ledger import Ledger
 from crawler.logs import start_line
@@ -129,6 +130,15 @@ def _read_or_mark(path: Path) -> dict[str, Any]:
         return read_run(path)
     except (OSError, ValueError) as exc:
         return {"run_id": path.stem, "status": "unreadable", "error": str(exc)}
+
+
+def as_seen_now(run: dict[str, Any], directory: Path) -> dict[str, Any]:
+    """A run file as a reader should show it: one still ``running`` while no
+    process holds the archive lock died without finishing (the next run marks
+    it ``killed``; until then only the kernel's lock table can tell)."""
+    if run.get("status") == RUNNING and lock_is_held(directory) is False:
+        return {**run, "status": KILLED}
+    return run
 
 
 def read_runs(directory: Path, last: int | None = None) -> list[dict[str, Any]]:

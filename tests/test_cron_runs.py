@@ -38,6 +38,11 @@ def test_a_killed_run_is_marked_killed_by_the_next(replica: ReplicaSite, archive
     (running,) = running_files(archive_dir)
     assert running["pid"] == victim.pid
     assert running["arguments"] == {"codes": "480000-480003"}
+    live = scrapy_command("archive-status", "--dir", str(archive_dir))
+    assert (
+        f"  run {running['run_id']} (stories) running since {running['started_at']}"
+        in live.stdout.splitlines()
+    ), live.stdout
     victim.kill()
     victim.communicate()
 
@@ -46,6 +51,16 @@ def test_a_killed_run_is_marked_killed_by_the_next(replica: ReplicaSite, archive
     )
     assert check.returncode == 1, check.stdout
     assert f"last run {running['run_id']} (stories) never finished" in check.stdout
+    # Before any run marks it, the reading commands say the same as the check:
+    # no process holds the lock, so the run is not running.
+    listed = scrapy_command("archive-runs", "--dir", str(archive_dir))
+    (row,) = listed.stdout.splitlines()[1:]
+    assert row.split()[0] == running["run_id"] and " killed " in row, listed.stdout
+    status = scrapy_command("archive-status", "--dir", str(archive_dir))
+    assert (
+        f"  last run {running['run_id']} (stories), started {running['started_at']}:"
+        " killed (it never finished)"
+    ) in status.stdout.splitlines(), status.stdout
 
     for code in range(480000, 480004):
         replica.clear_fault(code)

@@ -74,3 +74,18 @@ class RunLock:
 
     def __exit__(self, *_: object) -> None:
         self.release()
+
+
+def lock_is_held(directory: Path) -> bool | None:
+    """Whether some process holds the archive lock, asked of the kernel's
+    lock table without touching the lock (taking it, even for an instant,
+    could make a starting run exit 6). None where /proc/locks does not exist."""
+    try:
+        info = os.stat(directory / LOCK_NAME)
+        table = Path("/proc/locks").read_text()
+    except FileNotFoundError:
+        return False if Path("/proc/locks").exists() else None
+    except OSError:
+        return None
+    device = f"{os.major(info.st_dev):02x}:{os.minor(info.st_dev):02x}:{info.st_ino}"
+    return any(line.split()[1] == "FLOCK" and device in line.split() for line in table.splitlines())

@@ -10,7 +10,7 @@ from scrapy.exceptions import UsageError
 
 from crawler.archive.command import ArchiveCommand
 from crawler.help import keep_layout, runs_epilog
-from crawler.runs import read_runs
+from crawler.runs import as_seen_now, read_runs
 
 COLUMNS = ("run", "spider", "started", "ended", "status", "exit", "asked", "new", "failed")
 
@@ -87,7 +87,8 @@ class Command(ArchiveCommand):
             raise UsageError(f"unexpected argument(s): {' '.join(args)}", print_help=False)
         if opts.last < 0:
             raise UsageError("--last: a number of runs, 0 or more", print_help=False)
-        runs = read_runs(self.archive_dir(opts), last=opts.last or None)
+        directory = self.archive_dir(opts)
+        runs = [as_seen_now(run, directory) for run in read_runs(directory, last=opts.last or None)]
         if opts.json:
             print(json.dumps(runs, ensure_ascii=False, indent=2))
         else:

@@ -12,6 +12,7 @@ from crawler.archive.writer import ARCHIVE_GLOB
 from crawler.health import CheckResult, Status, run_check
 from crawler.help import CHECK_OPTION_HELP, keep_layout, status_epilog
 from crawler.ledger import SQLiteLedger, State
+from crawler.runs import FINISHED, RUNNING, as_seen_now, read_runs
 
 # How many failed codes and recent runs the status names.
 LISTED_FAILED = 20
@@ -38,6 +39,11 @@ def archive_status(directory: Path) -> dict[str, Any]:
         ]
     finally:
         ledger.close()
+    # A run under way, or one that died before it could record itself in
+    # the ledger, is only in its run file.
+    run_files = read_runs(directory, last=1)
+    if run_files and run_files[-1].get("status") != FINISHED:
+        last_run = as_seen_now(run_files[-1], directory)
     files = sorted(directory.glob(ARCHIVE_GLOB))
     return {
         "archive_dir": str(directory),
@@ -123,7 +129,16 @@ def format_status(status: dict[str, Any]) -> str:
         f"  {status['archive_files']} archive file(s), {status['archive_bytes'] / 1024:.1f} KiB"
     )
     run = status["last_run"]
-    if run:
+    if run and run.get("status") == RUNNING:
+        lines.append(
+            f"  run {run['run_id']} ({run.get('spider')}) running since {run.get('started_at')}"
+        )
+    elif run and run.get("exit_status") is None:
+        lines.append(
+            f"  last run {run['run_id']} ({run.get('spider')}), started {run.get('started_at')}:"
+            f" {_exit_of(run)}"
+        )
+    elif run:
         lines.append(
             f"  last run {run['run_id']} ({run['spider']}), finished {run['finished_at']}: "
             f"{_exit_of(run)}, "
