@@ -280,6 +280,39 @@ def test_a_crawl_says_it_cannot_write(read_only) -> None:
     assert snapshot(copy.archive) == before
 
 
+def test_a_crawl_where_only_the_directory_can_be_written_stops_before_asking(
+    template, tmp_path
+) -> None:
+    # A copy whose files this user may not write, in a directory it may: the
+    # lock can be taken, but the ledger, the run files and the WARC files
+    # cannot be written. Found before the first request, in one line.
+    archive = tmp_path / "archive"
+    shutil.copytree(template, archive)
+    _set_modes(archive, 0o555, 0o444)
+    archive.chmod(0o777)
+    (archive / ".lock").chmod(0o666)
+    before = snapshot(archive)
+    result = subprocess.run(
+        [
+            *(WITHOUT_OVERRIDES if os.geteuid() == 0 else []), *SCRAPY,
+            "crawl", "stories", "-a", f"codes={FIRST}",
+            "-s", f"SITE_URL={closed_port_url()}", "-s", f"ARCHIVE_DIR={archive}",
+        ],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    _set_modes(archive, 0o755, 0o644)
+    assert result.returncode == 7, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last == (
+        f"scrapy crawl: cannot write the archive in {archive}: ledger.sqlite3, runs, warc"
+        " cannot be written by this user"
+    )
+    assert {name: data for name, data in snapshot(archive).items() if name != ".lock"} == {
+        name: data for name, data in before.items() if name != ".lock"
+    }
+
+
 def compaction_killed_after_its_ledger_switch(directory: Path) -> None:
     db = open_journal(directory)
     try:

@@ -9,6 +9,7 @@ record reaches its file before the ledger calls its code archived.
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,28 @@ from crawler.ledger import ArchivedLine, LedgerDamaged, SQLiteLedger, State
 from crawler.lockwait import acquire_lock
 
 logger = logging.getLogger(__name__)
+
+
+# What a run writes besides its own new files: found read-only, the run
+# would fetch pages and then fail on its first write.
+RUN_WRITES = (
+    SQLiteLedger.FILENAME,
+    SQLiteLedger.FILENAME + "-wal",
+    SQLiteLedger.FILENAME + "-shm",
+    "runs",
+    "warc",
+)
+
+
+def not_writable(directory: Path) -> list[str]:
+    """Those of ``RUN_WRITES`` that exist in ``directory`` and this user may
+    not write (a copy made by another user, a ``chmod -R a-w``)."""
+    return [
+        name
+        for name in RUN_WRITES
+        if (path := directory / name).exists()
+        and not os.access(path, os.W_OK | (os.X_OK if path.is_dir() else 0))
+    ]
 
 
 class ArchiveStore:
@@ -38,6 +61,12 @@ class ArchiveStore:
             raise ArchiveLocked(str(exc)) from None
         except OSError as exc:
             raise StorageError(f"cannot use archive directory {directory}: {exc}") from exc
+        if unwritable := not_writable(directory):
+            self.lock.release()
+            raise StorageError(
+                f"cannot write the archive in {directory}: {', '.join(unwritable)}"
+                " cannot be written by this user"
+            )
         try:
             self.ledger = SQLiteLedger.in_directory(directory)
             self.repair_report: RepairReport = repair(directory, self.ledger)
