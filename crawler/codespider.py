@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
+import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Self
@@ -189,9 +190,14 @@ class CodeSpider(Spider):
         async def guarded(spider: Any) -> AsyncIterator[Request]:
             try:
                 async for request in start(spider):
+                    if spider.run.storage_error:
+                        return  # the run is stopping; its ledger may be closed
                     yield request
-            except StorageError as exc:
-                spider.run.storage_failed(str(exc))
+            except (StorageError, sqlite3.Error) as exc:
+                if not spider.run.storage_error:  # else: already said, and closed
+                    spider.run.storage_failed(
+                        spider.run.ledger.problem("cannot read the ledger", exc)
+                    )
 
         return guarded
 
