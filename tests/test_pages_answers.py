@@ -3,12 +3,16 @@ only a page that itself says the story is not there is ``not_found``."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 from scrapy.http import HtmlResponse, JsonResponse, Response
 
 from crawler.pages import read_page
+from tests.replica import make_story
+from tests.replica.faults import PERSIAN_PARAGRAPH
+from tests.replica.render import Variant, render_page
 
 ANSWERS = Path(__file__).parent / "fixtures" / "answers"
 SITE = "http://127.0.0.1:8080"
@@ -138,6 +142,23 @@ def test_a_rebuilt_response_with_a_mislabelled_charset_is_corrected_and_noted() 
     assert result.item is not None
     assert result.notes == ["charset_corrected"]
     assert result.item.title == "رونمایی از سامانه ملی پیش\u200cبینی زلزله"
+
+
+@pytest.mark.parametrize("label", ["iso-8859-1", "windows-1252"])
+def test_a_windows_1256_page_under_a_western_label_is_read_as_written(label: str) -> None:
+    # An English story quoting a Persian source, in windows-1256 bytes, under
+    # a server's default label (Apache's AddDefaultCharset was iso-8859-1).
+    story = make_story(702000, layout="newsstudio-classic")
+    story = dataclasses.replace(story, body=[*story.body, PERSIAN_PARAGRAPH])
+    response = HtmlResponse(
+        url=SITE + story.path,
+        body=render_page(story, base_url=SITE, variant=Variant(charset=None), encoding="cp1256"),
+        headers={"Content-Type": f"text/html; charset={label}"},
+    )
+    result = read_page(response, language="en", crawled_at="x")
+    assert result.item is not None
+    assert result.notes == ["charset_corrected"]
+    assert result.item.body == story.expected_record(SITE)["body"]
 
 
 def test_the_story_template_around_an_error_message_is_not_found() -> None:
