@@ -287,6 +287,10 @@ class CodeSpider(Spider):
         if answer.reading is not None:
             for note in answer.reading.notes:
                 stats.inc_value(f"archive/extract/{note}")
+            if "code_conflict" in answer.reading.notes:
+                # Kept as the URL's story (the format says so), but a person
+                # should see which pages named another.
+                self.run.sample("code_conflict", code)
         if answer.item is None:
             self.run.settle(code, answer.state, detail=answer.detail)
             return

@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 
 from crawler.ledger import State
-from tests.crawling import crawl, scrapy_command
+from tests.crawling import crawl, crawl_cli, scrapy_command
 from tests.layouts import STORY_LAYOUTS_WITH_REDESIGN
 from tests.replica import make_story
+from tests.replica.render import render_page
 from tests.test_crawl_stories import ledger_state, without_crawl_time
 from tests.verifying import assert_ledger_matches_archive
 
@@ -115,6 +116,24 @@ def test_a_run_that_met_a_block_page_among_stories_says_so(replica, archive_dir)
         settings={"ARCHIVE_FAILED_MAX_RATIO": 0.5},
     )
     assert lenient.exit_status == 0  # the same block, within what the user allows
+
+
+def test_a_page_that_names_another_story_is_kept_as_its_urls_and_shown(
+    replica, archive_dir
+) -> None:
+    # The story at 763601's address is 763600's page (canonical link, code):
+    # the format keeps it as 763601's story; the run names it for a person.
+    other = make_story(763600)
+    replica.set_page(763601, render_page(other, base_url=replica.url))
+    result = crawl_cli("stories", replica.url, archive_dir, codes="763601")
+    assert result.exit_status == 0, result.log
+    assert [r["story_code"] for r in result.records()] == [763601]
+    assert (
+        "  pages that name another story's code (kept as their URL's story), e.g. codes 763601"
+        in result.log.splitlines()
+    )
+    summary = json.loads(sorted((archive_dir / "runs").glob("*.json"))[-1].read_text("utf-8"))
+    assert summary["samples"]["code_conflict"] == [763601]
 
 
 def test_the_persian_edition_is_archived_with_its_own_urls_and_language(

@@ -44,5 +44,11 @@ def human_summary(summary: dict[str, Any]) -> str:
             layouts = ", ".join(f"{name} {n}" for name, n in sorted(summary["layouts"].items()))
             lines.append(f"  pages read per layout: {layouts}")
         for kind, codes in sorted(summary.get("samples", {}).items()):
-            lines.append(f"  {kind}, e.g. codes {', '.join(map(str, codes))}")
+            if kind != "code_conflict":
+                lines.append(f"  {kind}, e.g. codes {', '.join(map(str, codes))}")
+    if conflicts := summary.get("samples", {}).get("code_conflict"):
+        lines.append(
+            "  pages that name another story's code (kept as their URL's story), e.g. codes "
+            + ", ".join(map(str, conflicts))
+        )
     return "\n".join(lines)
