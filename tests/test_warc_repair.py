@@ -285,3 +285,40 @@ def test_stories_archived_while_capture_was_off_are_no_problem(replica, archive_
     assert [replica.story_requests(code) for code in range(771000, 771004)] == [1, 1, 0, 0]
     assert again.stat("archive/records/unchanged") == 2
     assert verify_cli(archive_dir).stdout.splitlines() == ["2 file(s), 4 line(s), 4 stories: clean"]
+
+
+def test_a_warc_file_damaged_in_the_middle_is_cut_and_its_stories_captured_in_full_again(
+    replica, archive_dir
+) -> None:
+    recent = datetime.now(ZoneInfo("Asia/Tehran")) - timedelta(days=1)
+    replica.add_stories(make_story(code, published=recent) for code in range(772000, 772060))
+    assert crawl("stories", replica.url, archive_dir, codes="772000-772059").exit_status == 0
+    # A refresh: every page unchanged, so each capture is a revisit of the first.
+    assert (
+        crawl("stories", replica.url, archive_dir, codes="772000-772059", refresh="7d").stat(
+            "archive/warc/revisits"
+        )
+        >= 60
+    )
+    first = sorted((archive_dir / "warc").glob("*.warc.gz"))[0]
+    files = story_files(archive_dir)
+    data = bytearray(first.read_bytes())
+    data[len(data) // 2] ^= 1  # one bit, as a disk flips it
+    first.write_bytes(bytes(data))
+    assert verify_cli(archive_dir).returncode == 1
+
+    repaired = verify_cli(archive_dir, "--repair")
+    assert repaired.returncode == 0, repaired.stdout + repaired.stderr
+    assert f"repaired: WARC file {first.name} damaged at byte " in repaired.stdout
+    assert list((archive_dir / "torn").glob(f"{first.name}.*.torn"))  # kept, not deleted
+    assert warcio_check(first).returncode == 0
+
+    replica.reset_counts()
+    again = crawl("stories", replica.url, archive_dir, codes="772000-772059")
+    assert again.exit_status == 0
+    assert again.stat("archive/warc/responses") >= 1  # full records, not revisits of lost ones
+    assert story_files(archive_dir) == files
+    clean = verify_cli(archive_dir)
+    assert clean.returncode == 0, clean.stdout
+    for path in (archive_dir / "warc").glob("*.warc.gz"):
+        assert warcio_check(path).returncode == 0

@@ -149,10 +149,17 @@ class WarcIndex:
         return dict(rows)
 
     def drop_after(self, warc_file: str, size: int) -> list[int]:
-        """Forget what lay past ``size`` in a file; return the codes whose
-        capture was there."""
+        """Forget what lay past ``size`` in a file (a torn tail, a damaged
+        part cut off, a file gone); return the codes whose capture was
+        there. Its response records are noted as lost: a revisit of one is
+        then no problem, and the next capture of its payload is a full one."""
         self.flush()
         with self._transaction():
+            self._db.execute(
+                "INSERT OR IGNORE INTO warc_lost SELECT record_id, warc_file FROM warc_payloads"
+                " WHERE warc_file = ? AND record_end > ?",
+                (warc_file, size),
+            )
             codes = sorted(
                 {
                     code
@@ -174,13 +181,8 @@ class WarcIndex:
         return self._db.execute("SELECT 1 FROM warc_captures LIMIT 1").fetchone() is None
 
     def lose_file(self, warc_file: str) -> list[int]:
-        """A WARC file that vanished: its response records are noted as lost,
-        and everything it held forgotten; return the codes it captured."""
-        self._db.execute(
-            "INSERT OR IGNORE INTO warc_lost SELECT record_id, warc_file FROM warc_payloads"
-            " WHERE warc_file = ?",
-            (warc_file,),
-        )
+        """A WARC file that vanished: everything it held is forgotten (see
+        :meth:`drop_after`); return the codes it captured."""
         return self.drop_after(warc_file, 0)
 
     def await_recapture(self, codes: list[int]) -> None:

@@ -121,14 +121,28 @@ def repair_captures(archive_dir: Path, ledger: SQLiteLedger) -> list[str]:
     record captures, found by reading every file, awaits a new capture.
     Return what was done."""
     index = WarcIndex.on_ledger(ledger)
+    done: list[str] = []
     try:
         report = repair_warc(archive_dir, index)
         scan = scan_warc(archive_dir, lost_records(archive_dir))
+        if scan.damaged:
+            # Cut where the damage starts, the rest kept in torn/: from there
+            # on nothing is trusted, and what it captured is captured again
+            # (with full records: a revisit of a record past a cut would
+            # point at nothing readable).
+            for name, at in sorted(scan.damaged.items()):
+                moved = _move_tail(archive_dir / WARC_DIR / name, at, archive_dir / TORN_DIR)
+                index.drop_after(name, at)
+                done.append(
+                    f"WARC file {name} damaged at byte {at}: cut there, the rest in {moved}"
+                )
+            scan = scan_warc(archive_dir, lost_records(archive_dir))
         missing = scan.uncaptured(state.code for state in ledger.archived())
         kept = forget_uncaptured(index, ledger, sorted({*report.uncaptured, *missing}))
     finally:
         index.close()
-    done = [] if report.clean else [report.describe()]
+    if not report.clean:
+        done.insert(0, report.describe())
     if kept:
         done.append(
             f"{len(kept)} archived stor{'y' if len(kept) == 1 else 'ies'} without a WARC"

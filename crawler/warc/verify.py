@@ -13,6 +13,7 @@ from pathlib import Path
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
+from crawler.warc.members import members
 from crawler.warc.reader import warc_files
 from crawler.warc.records import parse_metadata_fields
 
@@ -27,6 +28,9 @@ class WarcScan:
     responses: set[str] = field(default_factory=set)  # response record ids
     originals: dict[str, str] = field(default_factory=dict)  # revisit id -> its original
     captured: dict[int, list[str]] = field(default_factory=dict)  # code -> its responses
+    # Per file, where its first unsound record starts (a digest that does not
+    # match, or a member that does not decompress): a repair cuts it there.
+    damaged: dict[str, int] = field(default_factory=dict)
 
     def sound(self) -> set[str]:
         """The records that hold a payload: responses, and revisits whose
@@ -50,6 +54,8 @@ def scan_warc(archive_dir: Path, lost: Collection[str] = frozenset()) -> WarcSca
             _check_file(path, scan)
         except ArchiveLoadFailed as exc:
             scan.problems.append(f"{path.name}: unreadable past a point: {str(exc).strip()}")
+            whole = max((end for _, end, _ in members(path)), default=0)
+            scan.damaged[path.name] = min(scan.damaged.get(path.name, whole), whole)
     for revisit, original in scan.originals.items():
         if original not in scan.responses and original not in lost:
             scan.problems.append(f"revisit {revisit}: refers to {original}, which no file holds")
@@ -85,6 +91,8 @@ def _check_file(path: Path, scan: WarcScan) -> None:
             if record.digest_checker.passed is False:
                 where = f"{path.name}@{iterator.get_record_offset()}"
                 scan.problems.extend(f"{where}: {rid}: {p}" for p in record.digest_checker.problems)
+                scan.damaged.setdefault(path.name, iterator.get_record_offset())
+                continue  # it captures nothing
             if record.rec_type == "response":
                 scan.responses.add(rid)
             if record.rec_type == "revisit":
