@@ -243,3 +243,23 @@ def test_a_rebuild_killed_again_and_again_loses_and_duplicates_nothing(
     assert lines(archive_dir) == expected_lines  # nothing lost, nothing twice
     assert states(archive_dir) == expected_states
     assert_ledger_matches_archive(archive_dir)
+
+
+def test_a_rebuild_from_a_warc_file_damaged_in_the_middle_stops_and_says_where(crawled) -> None:
+    # With no ledger, nothing says where the file was whole: a part that does
+    # not read, with whole records after it, must not pass for a torn tail
+    # (whose records the start-up repair moves aside unread).
+    for path in [*crawled.glob("stories-*.jsonl"), *crawled.glob("ledger.sqlite3*")]:
+        path.unlink()
+    path = sorted((crawled / "warc").glob("*.warc.gz"))[0]
+    whole = path.read_bytes()
+    data = bytearray(whole)
+    data[len(data) // 2] ^= 1
+    path.write_bytes(bytes(data))
+    result = scrapy_command("archive-reextract", "--dir", str(crawled))
+    assert result.returncode == 7, result.stdout + result.stderr
+    assert f"{path.name}: damaged at byte " in result.stdout + result.stderr
+    assert path.read_bytes() == bytes(data)  # nothing moved aside
+    assert not (crawled / "torn").exists()
+    path.write_bytes(whole)  # the damage mended (a backup), the rebuild goes through
+    assert reextract_in_process(crawled).written > 0

@@ -65,6 +65,31 @@ def members(path: Path, start: int = 0) -> Iterator[tuple[int, int, bytes]]:
             yield offset, base + position, b"".join(parts)
 
 
+GZIP_MAGIC = b"\x1f\x8b\x08"
+
+
+def whole_member_after(path: Path, at: int) -> int | None:
+    """Where the first whole gzip member that starts after ``at`` begins, if
+    any: what tells damage in the middle of a file (whole records follow)
+    from a torn tail (nothing whole does).
+
+    >>> import gzip, tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = Path(tmp) / "x.warc.gz"
+    ...     one, two = gzip.compress(b"one"), gzip.compress(b"two")
+    ...     _ = path.write_bytes(one + b"garbage" + two)
+    ...     whole_member_after(path, len(one)), whole_member_after(path, len(one) + 8)
+    (30, None)
+    """
+    data = path.read_bytes()
+    found = data.find(GZIP_MAGIC, at + 1)
+    while found != -1:
+        if next(members(path, found), None) is not None:
+            return found
+        found = data.find(GZIP_MAGIC, found + 1)
+    return None
+
+
 def read_member(fd: int, offset: int, end: int) -> bytes:
     """The decompressed member at ``offset`` (ending at ``end``) of an open file."""
     return isal_zlib.decompress(os.pread(fd, end - offset, offset), wbits=GZIP_WBITS)

@@ -35,6 +35,7 @@ from crawler.pages.generic import GenericPage
 from crawler.pages.layouts import LAYOUTS
 from crawler.pipelines.validate import missing_fields, rejection_reason
 from crawler.warc.index import Original, WarcIndex
+from crawler.warc.members import whole_member_after
 from crawler.warc.reader import (
     CaptureFiles,
     Captures,
@@ -151,6 +152,15 @@ class Reextraction:
             # what lies past its last row (a torn tail) instead of every file
             # a second time.
             captures = scan(self.archive_dir)
+            # Whole records past an unreadable part are damage, not a torn
+            # tail: the start-up repair would move them aside unread.
+            for path in captures.files:
+                end = captures.ends[path.name]
+                if end != path.stat().st_size and whole_member_after(path, end) is not None:
+                    raise OSError(
+                        f"{path}: damaged at byte {end}, with whole records after it"
+                        " (`scrapy archive-verify --repair` cuts it there, the rest kept in torn/)"
+                    )
             self._rebuild_index(captures)
             self._repair_warc()
         else:
