@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 from lxml import etree
 
+from crawler.archive.lock import RunLock
 from crawler.archive.read import ArchiveReader
 from crawler.ledger import SQLiteLedger
 from tests.archives_reading import (
@@ -81,6 +83,24 @@ def test_show_all_revisions_prints_each_line_written_oldest_first(archive: Path)
         f"Story {code}, revision 1 of 2",
         f"Story {code}, revision 2 of 2 (current)",
     ]
+
+
+def test_all_revisions_read_while_a_run_writes_the_ledger(archive: Path) -> None:
+    # A crawl holds the lock, and its ledger's write lock between fsync
+    # ticks: the revision index is then built for the command alone.
+    code = EDITED[1]
+    writer = sqlite3.connect(archive / SQLiteLedger.FILENAME, isolation_level=None)
+    try:
+        with RunLock(archive):
+            writer.execute("BEGIN IMMEDIATE")
+            shown = scrapy_command(
+                "archive-show", str(code), "--all-revisions", "--json", "--dir", str(archive)
+            )
+            writer.execute("ROLLBACK")
+    finally:
+        writer.close()
+    assert shown.returncode == 0, shown.stderr
+    assert [json.loads(line)["revision"] for line in shown.stdout.splitlines()] == [1, 2]
 
 
 @pytest.mark.parametrize(

@@ -24,6 +24,7 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
+from crawler.archive.lock import lock_is_held
 from crawler.codes import MAX_CODE, CodeSet
 from crawler.ledger import SQLiteLedger
 from crawler.ledger.sqlite import cannot_write, open_read_only
@@ -173,9 +174,16 @@ class ArchiveReader:
 
     def _indexer(self) -> sqlite3.Connection:
         """The connection that writes the revision index: one to the ledger
-        when it can be written, so that the index serves later commands too;
-        else the read-only one, with the index in temporary tables."""
+        when it can be written and no run is writing it, so that the index
+        serves later commands too; else the read-only one, with the index in
+        temporary tables."""
         if self._index is None:
+            # A run under way holds the ledger's write lock for most of
+            # each fsync tick: waiting for it could outlast any timeout.
+            if lock_is_held(self.directory):
+                temporary_index(self.db)
+                self._index = self.db
+                return self._index
             try:
                 self._index = connect(self.directory)
             except sqlite3.OperationalError as exc:
