@@ -44,6 +44,10 @@ def number(value: Any) -> float:
     Traceback (most recent call last):
     ...
     ValueError: 'abc' is not a number
+    >>> number("inf")
+    Traceback (most recent call last):
+    ...
+    ValueError: 'inf' is not a finite number
     """
     if isinstance(value, bool):
         raise ValueError(f"{value!r} is not a number")
@@ -53,6 +57,8 @@ def number(value: Any) -> float:
         raise ValueError(f"{value!r} is not a number") from None
     if parsed != parsed:  # NaN compares false with every bound below
         raise ValueError(f"{value!r} is not a number")
+    if parsed in (float("inf"), float("-inf")):  # would overflow what it is used in
+        raise ValueError(f"{value!r} is not a finite number")
     return parsed
 
 

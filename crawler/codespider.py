@@ -71,6 +71,10 @@ def parse_age(text: str) -> timedelta:
     Traceback (most recent call last):
     ...
     crawler.errors.BadArguments: refresh: '99999999d' reaches back further than 365250 days
+    >>> parse_age("9999999999d")
+    Traceback (most recent call last):
+    ...
+    crawler.errors.BadArguments: refresh: '9999999999d' reaches back further than 365250 days
     >>> parse_age("soon")
     Traceback (most recent call last):
     ...
@@ -79,7 +83,10 @@ def parse_age(text: str) -> timedelta:
     match = AGE.match(text)
     if not match:
         raise BadArguments(f"refresh: {text!r} is not an age (expected N followed by h, d or w)")
-    age = timedelta(**{AGE_UNITS[match.group(2).lower()]: int(match.group(1))})
+    try:
+        age = timedelta(**{AGE_UNITS[match.group(2).lower()]: int(match.group(1))})
+    except OverflowError:  # beyond any timedelta: far beyond the limit too
+        age = MAX_AGE + timedelta(days=1)
     if age > MAX_AGE:
         raise BadArguments(f"refresh: {text!r} reaches back further than {MAX_AGE.days} days")
     return age

@@ -43,6 +43,7 @@ def refused_line(result) -> str:
         ("LATEST_PROBE_MISSES", "abc", "'abc' is not a whole number"),
         ("LATEST_PROBE_MISSES", "-1", "'-1' is negative"),
         ("ARCHIVE_NOT_FOUND_RECHECK_DAYS", "a week", "'a week' is not a number"),
+        ("ARCHIVE_NOT_FOUND_RECHECK_DAYS", "inf", "'inf' is not a finite number"),
         ("ARCHIVE_FIELD_MISSING_MAX_RATIO", '{"kicker": 2}', "kicker: 2 is not a ratio"),
         ("ARCHIVE_FIELD_MISSING_MAX_RATIO", "kicker=1", "'kicker=1' is not a JSON object"),
         ("ARCHIVE_FIELD_MISSING_MAX_RATIO", '{"kiker": 1}', "(did you mean kicker?)"),
