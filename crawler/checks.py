@@ -19,6 +19,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
@@ -406,6 +407,30 @@ def site_url(value: Any) -> str:
             f"{value!r} ends with the edition /{edition}: give the site's root (SITE_LANGUAGE)"
         )
     return root
+
+
+def check_feed_files(feeds: Mapping[str, Any]) -> None:
+    """``-o``/``-O`` files this user cannot write are refused before the run:
+    Scrapy would find out only when it closes the feed, after the crawl, and
+    end with a traceback and exit 0 (local paths only; a URI with
+    placeholders is left to Scrapy).
+
+    >>> import tempfile
+    >>> with tempfile.NamedTemporaryFile() as file:  # a path under a file
+    ...     check_feed_files({f"{file.name}/x.jsonl": {}})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    crawler.errors.BadArguments: cannot write the export .../x.jsonl (-o/-O)
+    """
+    for uri in feeds:
+        text = str(uri)
+        if "%(" in text or ("://" in text and not text.startswith("file://")):
+            continue
+        path = Path(text.removeprefix("file://"))
+        existing = path if path.exists() else next(p for p in path.parents if p.exists())
+        wanted = os.W_OK | (os.X_OK if existing.is_dir() else 0)
+        if (existing != path and not existing.is_dir()) or not os.access(existing, wanted):
+            raise BadArguments(f"cannot write the export {path} (-o/-O)")
 
 
 def log_level(value: Any) -> Any:

@@ -207,3 +207,18 @@ def test_run_file_is_valid_json_at_every_step(replica, archive_dir) -> None:
     (path,) = (archive_dir / "runs").glob("*.json")
     assert json.loads(path.read_text("utf-8"))["status"] == "finished"
     assert not list((archive_dir / "runs").glob("*.partial"))
+
+
+def test_an_export_that_cannot_be_written_stops_the_run_before_it_starts(
+    replica, archive_dir, tmp_path: Path
+) -> None:
+    # Scrapy opens a feed's file only when it closes the feed, after the crawl.
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file where the export's directory should be\n")
+    result = crawl_cli(
+        "stories", replica.url, archive_dir, extra=["-O", str(blocker / "x.jsonl")], codes="406000"
+    )
+    assert result.exit_status == 2
+    assert result.log.strip() == f"scrapy crawl: cannot write the export {blocker}/x.jsonl (-o/-O)"
+    assert replica.requests_total() == 0
+    assert not archive_dir.exists()

@@ -20,6 +20,7 @@ from twisted.python.failure import Failure
 
 from crawler.checks import (
     check_command_line,
+    check_feed_files,
     check_settings,
     check_spider_arguments,
     refuse,
@@ -64,6 +65,7 @@ class Command(ScrapyCrawl):
             project = get_project_settings()
             spidercls.update_settings(project)
             check_settings(settings, project)
+            check_feed_files(settings.getdict("FEEDS"))
         except BadArguments as exc:
             refuse("crawl", str(exc))
         assert self.settings is not None
