@@ -10,9 +10,7 @@ class ExitCode(enum.IntEnum):
     OK = 0
     ERROR = 1  # an unexpected error: a bug, or something outside this table
     USAGE = 2  # bad arguments or settings; nothing was requested
-    FAILURES = (
-        3  # finished, but more codes failed or were blocked than ARCHIVE_FAILED_MAX_RATIO allows
-    )
+    FAILURES = 3  # finished; more codes failed or blocked than ARCHIVE_FAILED_MAX_RATIO allows
     UNREACHABLE = 4  # the site is unreachable or blocking us: every request failed or was refused
     INTERRUPTED = 5  # SIGTERM/SIGINT: stopped early, unfinished codes are fetched next run
     LOCKED = 6  # another run holds the archive directory's lock; nothing was touched

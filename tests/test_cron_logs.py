@@ -7,6 +7,7 @@ import json
 import socket
 from pathlib import Path
 
+import pytest
 from scrapy import Request
 from scrapy.exceptions import DownloadConnectionRefusedError
 from scrapy.http import Response
@@ -182,16 +183,23 @@ def test_missing_log_directory_is_created(replica, archive_dir, tmp_path) -> Non
     assert result.log == ""
 
 
+@pytest.fixture
+def not_a_directory(tmp_path: Path) -> Path:
+    """A file where a directory should be: nothing can be written under it,
+    whoever runs the test (permissions do not stop root)."""
+    path = tmp_path / "not-a-directory"
+    path.write_text("a file, not a directory\n")
+    return path
+
+
 def test_unwritable_log_file_is_refused_in_one_line_with_exit_2(
-    replica, archive_dir, tmp_path: Path
+    replica, archive_dir, not_a_directory: Path
 ) -> None:
-    blocker = tmp_path / "not-a-directory"
-    blocker.write_text("a file where the log directory should be\n")
     result = crawl_cli(
         "stories",
         replica.url,
         archive_dir,
-        settings={"LOG_FILE": blocker / "run.log"},
+        settings={"LOG_FILE": not_a_directory / "run.log"},
         codes="406000",
     )
     assert result.exit_status == 2
@@ -210,15 +218,20 @@ def test_run_file_is_valid_json_at_every_step(replica, archive_dir) -> None:
 
 
 def test_an_export_that_cannot_be_written_stops_the_run_before_it_starts(
-    replica, archive_dir, tmp_path: Path
+    replica, archive_dir, not_a_directory: Path
 ) -> None:
     # Scrapy opens a feed's file only when it closes the feed, after the crawl.
-    blocker = tmp_path / "not-a-directory"
-    blocker.write_text("a file where the export's directory should be\n")
     result = crawl_cli(
-        "stories", replica.url, archive_dir, extra=["-O", str(blocker / "x.jsonl")], codes="406000"
+        "stories",
+        replica.url,
+        archive_dir,
+        extra=["-O", str(not_a_directory / "x.jsonl")],
+        codes="406000",
     )
     assert result.exit_status == 2
-    assert result.log.strip() == f"scrapy crawl: cannot write the export {blocker}/x.jsonl (-o/-O)"
+    assert (
+        result.log.strip()
+        == f"scrapy crawl: cannot write the export {not_a_directory}/x.jsonl (-o/-O)"
+    )
     assert replica.requests_total() == 0
     assert not archive_dir.exists()

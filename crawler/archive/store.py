@@ -104,8 +104,8 @@ class ArchiveStore:
             return f"cannot write {self.writer.path}: {exc}"
         try:
             self.ledger.commit()
-        except sqlite3.Error as exc:
-            return f"cannot commit the ledger: {exc}"
+        except (sqlite3.Error, LedgerDamaged) as exc:
+            return self.ledger.problem("cannot commit the ledger", exc)
         return None
 
     def close(self) -> str | None:
@@ -118,9 +118,9 @@ class ArchiveStore:
             problem = f"cannot close {self.writer.path}: {exc}"
         try:
             self.ledger.close()
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, LedgerDamaged) as exc:
             # The lines are in the files: the next start's repair adopts them.
-            problem = problem or f"cannot commit the ledger: {exc}"
+            problem = problem or self.ledger.problem("cannot commit the ledger", exc)
         finally:
             self.lock.release()
         return problem

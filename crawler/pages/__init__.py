@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypeGuard
 from urllib.parse import urlsplit
 
 from scrapy.http import JsonResponse, Response, TextResponse
@@ -26,7 +26,7 @@ from scrapy.http import JsonResponse, Response, TextResponse
 from crawler.items import StoryItem
 from crawler.ledger.base import State
 from crawler.pages.answers import blocked_kind, is_listing_or_home, site_error
-from crawler.pages.base import Document, StoryPage, layout_marks
+from crawler.pages.base import NO_MARKS, Document, MarkSet, StoryPage, layout_marks
 from crawler.pages.encoding import check_charset
 from crawler.pages.generic import GenericPage
 from crawler.pages.layouts import LAYOUTS
@@ -76,6 +76,22 @@ def language_notes(doc: Document, language: str) -> list[str]:
     return [] if primary == language.casefold() else ["language_mismatch"]
 
 
+def is_page(response: Response) -> TypeGuard[TextResponse]:
+    """Whether a response has an HTML (or XML) tree to read. JSON is text with
+    none: an API gateway's or a firewall's answer."""
+    return isinstance(response, TextResponse) and not isinstance(response, JsonResponse)
+
+
+def parse_document(response: TextResponse, marks: MarkSet = NO_MARKS) -> tuple[Document, bool]:
+    """The page's document, read in the charset its bytes are really in, and
+    whether that corrected the declared one."""
+    charset = check_charset(response.body, response.encoding)
+    if charset.corrected is not None:
+        response = response.replace(encoding=charset.corrected)
+    root = parse_page(response, utf8_body=charset.utf8)
+    return Document(root, response.url, marks), charset.corrected is not None
+
+
 def read_page(
     response: Response,
     *,
@@ -90,16 +106,12 @@ def read_page(
     notes: list[str] = []
     if not response.body.strip():
         return PageReading("blocked", detail="empty")
-    # JSON is text with no HTML tree (an API gateway's or a firewall's answer).
-    if not isinstance(response, TextResponse) or isinstance(response, JsonResponse):
+    if not is_page(response):
         kind = (response.headers.get("Content-Type") or b"").decode("latin-1") or "no type"
         return PageReading("unrecognized", detail=f"not an HTML page ({kind})")
-    charset = check_charset(response.body, response.encoding)
-    if charset.corrected is not None:
+    doc, corrected = parse_document(response, layout_marks(tuple(layouts)))
+    if corrected:
         notes.append("charset_corrected")
-        response = response.replace(encoding=charset.corrected)
-    root = parse_page(response, utf8_body=charset.utf8)
-    doc = Document(root, response.url, layout_marks(tuple(layouts)))
     notes += language_notes(doc, language)
 
     layout = choose_layout(doc, layouts)
@@ -134,18 +146,10 @@ def refusal_kind(response: Response) -> str | None:
     as CDNs and servers send them) is a bot challenge or a maintenance
     notice: a page that says nothing about the story, like its 200 kin.
     Any other error page (or one that cannot be read) is None."""
-    if (
-        not isinstance(response, TextResponse)
-        or isinstance(response, JsonResponse)
-        or not response.body.strip()
-    ):
+    if not is_page(response) or not response.body.strip():
         return None
     try:
-        charset = check_charset(response.body, response.encoding)
-        if charset.corrected is not None:
-            response = response.replace(encoding=charset.corrected)
-        root = parse_page(response, utf8_body=charset.utf8)
-        kind = blocked_kind(Document(root, response.url))
+        kind = blocked_kind(parse_document(response)[0])
     except Exception:  # a pathological error page stays the HTTP failure it is
         return None
     return kind if kind in ("challenge", "maintenance") else None
