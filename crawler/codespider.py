@@ -39,6 +39,7 @@ from crawler.extensions.run import ArchiveRun
 from crawler.items import StoryItem
 from crawler.ledger import State
 from crawler.ledger.rules import AskPolicy, due
+from crawler.middlewares.robots import RobotsUnavailable
 from crawler.pages import StoryPage, read_answer, refusal_kind
 from crawler.pages.generic import GenericPage
 from crawler.pages.layouts import load_layouts
@@ -321,7 +322,11 @@ class CodeSpider(Spider):
     def story_failed(self, failure: Failure) -> None:
         request: Request = failure.request  # type: ignore[attr-defined]
         code: int = request.meta["code"]
-        if failure.check(IgnoreRequest) and ROBOTS_REFUSAL in failure.getErrorMessage():
+        if failure.check(RobotsUnavailable):
+            status = failure.value.status
+            detail = f"robots.txt answered HTTP {status}: complete disallow"
+            self.run.settle(code, State.BLOCKED, detail=detail)
+        elif failure.check(IgnoreRequest) and ROBOTS_REFUSAL in failure.getErrorMessage():
             self.run.settle(code, State.BLOCKED, detail="disallowed by robots.txt")
         elif failure.check(HttpError) and (kind := refusal_kind(failure.value.response)):
             status = failure.value.response.status

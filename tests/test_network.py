@@ -25,6 +25,8 @@ from tests.measuring import crawl_cli_peak
 from tests.replica import ReplicaSite, make_story
 from tests.test_crawl_stories import ledger_state, without_crawl_time
 
+QUICK_RETRY = {"RETRY_TIMES": 1}
+
 SITE = "http://127.0.0.1:8080"
 MiB = 1024 * 1024
 
@@ -220,6 +222,40 @@ def test_robots_txt_allowing_some_paths_lets_exactly_those_through(replica, arch
     result = crawl("stories", replica.url, archive_dir, codes="500100-500119")
     assert sorted(r["story_code"] for r in result.records()) == list(range(500100, 500110))
     assert sum(replica.story_requests(code) for code in range(500110, 500120)) == 0
+
+
+@pytest.mark.parametrize("status", [500, 503, 429])
+def test_robots_txt_answering_a_server_error_forbids_the_site(replica, archive_dir, status) -> None:
+    # RFC 9309, 2.3.1.4: a server error for robots.txt means complete disallow.
+    codes = range(500130, 500135)
+    replica.add_stories(make_story(code) for code in codes)
+    replica.robots_statuses = [status]
+    result = crawl("stories", replica.url, archive_dir, settings=QUICK_RETRY, codes="500130-500134")
+    assert sum(replica.story_requests(code) for code in codes) == 0
+    assert replica.count("/robots.txt") == 2  # the first answer and its one retry
+    states = {(s.state, s.detail) for s in (ledger_state(archive_dir, code) for code in codes)}
+    assert states == {(State.BLOCKED, f"robots.txt answered HTTP {status}: complete disallow")}
+    assert result.exit_status == 4
+
+
+def test_robots_txt_recovering_within_its_retries_is_obeyed(replica, archive_dir) -> None:
+    replica.add_stories(make_story(code) for code in range(500140, 500144))
+    replica.robots = "User-agent: *\nDisallow: /en/news/500142\n"
+    replica.robots_statuses = [503, 200]
+    result = crawl("stories", replica.url, archive_dir, settings=QUICK_RETRY, codes="500140-500143")
+    assert sorted(r["story_code"] for r in result.records()) == [500140, 500141, 500143]
+    assert ledger_state(archive_dir, 500142).detail == "disallowed by robots.txt"
+
+
+@pytest.mark.parametrize("status", [404, 410, 403])
+def test_robots_txt_missing_or_refused_allows_everything(replica, archive_dir, status) -> None:
+    # RFC 9309, 2.3.1.3: robots.txt "unavailable" (4xx) lets a crawler in.
+    replica.add_stories(make_story(code) for code in range(500150, 500153))
+    replica.robots = "User-agent: *\nDisallow: /\n"  # an error page's body, never rules
+    replica.robots_statuses = [status]
+    result = crawl("stories", replica.url, archive_dir, codes="500150-500152")
+    assert sorted(r["story_code"] for r in result.records()) == [500150, 500151, 500152]
+    assert result.exit_status == 0
 
 
 # --- the header bound, in-process ----------------------------------------------------------

@@ -161,6 +161,9 @@ class ReplicaSite:
         pad_to: int | None = None,
     ) -> None:
         self.robots = robots
+        # robots.txt's status for its next answers, the last one staying: [503, 200]
+        # answers 503 once, then 200.
+        self.robots_statuses: list[int] = [200]
         self.pad_to = pad_to
         self.home_count = 20
         self.feed_enabled = True
@@ -381,7 +384,10 @@ class ReplicaSite:
         if path in ("/en/rss/allnews", "/fa/rss/allnews") and self.feed_enabled:
             return self._listing_response("feed", self._feed)
         if path == "/robots.txt":
-            return Response(200, self.robots.encode(), "text/plain; charset=utf-8")
+            with self._lock:
+                statuses = self.robots_statuses
+                status = statuses.pop(0) if len(statuses) > 1 else statuses[0]
+            return Response(status, self.robots.encode(), "text/plain; charset=utf-8")
         return _not_found()
 
     def _code_response(self, code: int) -> Response:
