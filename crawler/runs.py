@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
@@ -118,9 +119,26 @@ def read_run(path: Path) -> dict[str, Any]:
     return data
 
 
+# A run id: its UTC start (to the microsecond since 0.2.0) and random bits.
+RUN_ID = re.compile(r"\d{8}T\d{6}(?:\.\d{6})?Z-[0-9a-f]{6}")
+
+
+def is_run_id(name: str) -> bool:
+    """Whether ``name`` is a run id, not some other file someone left in runs/.
+
+    >>> [is_run_id(n) for n in ("20261128T040232.000005Z-a4c85b", "20261128T040232Z-0f0f0f")]
+    [True, True]
+    >>> [is_run_id(n) for n in ("notes", "20261128T040232Z-a4c85b.bak", "zz-last")]
+    [False, False, False]
+    """
+    return RUN_ID.fullmatch(name) is not None
+
+
 def run_files(directory: Path) -> list[Path]:
-    """Oldest first: run ids sort by start time."""
-    return sorted((directory / RUNS_DIR).glob("*.json"))
+    """Oldest first: run ids sort by start time. Other files in runs/ (notes,
+    backups, a copy) are not runs."""
+    paths = (directory / RUNS_DIR).glob("*.json")
+    return sorted(path for path in paths if is_run_id(path.stem))
 
 
 def _read_or_mark(path: Path) -> dict[str, Any]:

@@ -97,10 +97,14 @@ def test_archive_runs_last_and_json(tmp_path: Path) -> None:
             run_id,
             {"spider": "latest", "started_at": f"2026-11-28T0{n}:00:00Z", "exit_status": n},
         )
+    # Files someone left in runs/ sort after the run ids; they are not runs.
+    (directory / "runs" / "notes.json").write_text("not json")
+    (directory / "runs" / "20261128T020000.000000Z-000002.json.json").write_text("{}")
     result = scrapy_command("archive-runs", "--dir", str(directory), "--last", "2", "--json")
     assert result.returncode == 0, result.stderr
     runs = json.loads(result.stdout)
     assert [run["exit_status"] for run in runs] == [1, 2]
+    assert [run["run_id"] for run in runs] == ["20261128T010000.000000Z-000001", run_id]
     assert {run["status"] for run in runs} == {"finished"}
     missing = scrapy_command("archive-runs", "--dir", str(tmp_path / "nothing"))
     assert missing.returncode == 2
@@ -109,21 +113,22 @@ def test_archive_runs_last_and_json(tmp_path: Path) -> None:
 def test_mark_killed_runs_marks_every_run_that_died_since_the_last_good_one(
     tmp_path: Path,
 ) -> None:
-    start_run_file(tmp_path, "r0", "latest", {}, "2026-11-28T00:00:00Z")
-    finish_run_file(tmp_path, "r0", {"spider": "latest", "exit_status": 0})
-    start_run_file(tmp_path, "r1", "stories", {"codes": "1-5"}, "2026-11-28T01:00:00Z")
-    start_run_file(tmp_path, "r2", "latest", {}, "2026-11-28T02:00:00Z")
-    start_run_file(tmp_path, "r3", "latest", {}, "2026-11-28T03:00:00Z")
+    r0, r1, r2, r3 = (f"20261128T0{n}0000.000000Z-00000{n}" for n in range(4))
+    start_run_file(tmp_path, r0, "latest", {}, "2026-11-28T00:00:00Z")
+    finish_run_file(tmp_path, r0, {"spider": "latest", "exit_status": 0})
+    start_run_file(tmp_path, r1, "stories", {"codes": "1-5"}, "2026-11-28T01:00:00Z")
+    start_run_file(tmp_path, r2, "latest", {}, "2026-11-28T02:00:00Z")
+    start_run_file(tmp_path, r3, "latest", {}, "2026-11-28T03:00:00Z")
     ledger = SQLiteLedger.in_directory(tmp_path)
     try:
-        assert mark_killed_runs(tmp_path, "r3", ledger) == ["r1", "r2"]
-        assert mark_killed_runs(tmp_path, "r3", ledger) == []
-        assert ledger.last_run()["run_id"] == "r2"  # killed runs get a ledger row too
+        assert mark_killed_runs(tmp_path, r3, ledger) == [r1, r2]
+        assert mark_killed_runs(tmp_path, r3, ledger) == []
+        assert ledger.last_run()["run_id"] == r2  # killed runs get a ledger row too
     finally:
         ledger.close()
     statuses = [run["status"] for run in read_runs(tmp_path)]
     assert statuses == ["finished", "killed", "killed", "running"]
-    assert [run["run_id"] for run in read_runs(tmp_path, last=2)] == ["r2", "r3"]
+    assert [run["run_id"] for run in read_runs(tmp_path, last=2)] == [r2, r3]
 
 
 def test_lock_wait_runs_once_the_lock_is_freed(replica: ReplicaSite, archive_dir) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from crawler.archive.read import ArchiveReader
 from crawler.ledger import State
+from crawler.runs import run_files
 
 NEVER_ASKED = "never asked"
 LAYOUT_PREFIX = "archive/layout/"
@@ -168,7 +169,7 @@ def runs(db: sqlite3.Connection, directory: Path, last: int) -> list[dict[str, A
     """The last runs, oldest first: the ledger's summaries, and the run files
     of runs the ledger has no summary of (running, or killed)."""
     found: dict[str, dict[str, Any]] = {}
-    for path in sorted((directory / "runs").glob("*.json")):
+    for path in run_files(directory):
         try:
             summary = json.loads(path.read_text("utf-8"))
         except (OSError, ValueError):
