@@ -32,7 +32,9 @@ CRAWL_EXIT_STATUSES: dict[int, str] = {
         "finished, but more codes failed or were blocked than ARCHIVE_FAILED_MAX_RATIO allows"
     ),
     ExitCode.UNREACHABLE: "the site is unreachable or blocking us",
-    ExitCode.INTERRUPTED: "interrupted (SIGTERM/SIGINT); the next run fetches what is unfinished",
+    ExitCode.INTERRUPTED: (
+        "interrupted (SIGTERM/SIGINT/SIGHUP); the next run fetches what is unfinished"
+    ),
     ExitCode.LOCKED: "another run holds the archive lock (see ARCHIVE_LOCK_WAIT)",
     ExitCode.STORAGE: "the archive could not be written (disk full, read-only)",
     ExitCode.LAYOUT_CHANGED: "pages no layout understands: the site's layout changed",

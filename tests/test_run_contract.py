@@ -13,7 +13,16 @@ from pathlib import Path
 import pytest
 
 from crawler.archive.lock import RunLock
-from tests.crawling import ROOT, SCRAPY, crawl, crawl_cli, scrapy_command, start_cli, wait_for
+from tests.crawling import (
+    ROOT,
+    SCRAPY,
+    cli_command,
+    crawl,
+    crawl_cli,
+    scrapy_command,
+    start_cli,
+    wait_for,
+)
 from tests.replica import ReplicaSite, make_story
 from tests.verifying import assert_ledger_matches_archive
 
@@ -142,6 +151,38 @@ def test_interrupted_run_exits_5_and_resumes(replica, archive_dir, signum) -> No
     resumed = crawl_cli("stories", replica.url, archive_dir, codes="473000-473039")
     assert resumed.exit_status == 0
     assert sorted(r["story_code"] for r in resumed.records()) == list(range(473000, 473040))
+    assert_ledger_matches_archive(archive_dir)
+
+
+@pytest.mark.parametrize("nohup", [False, True], ids=["terminal-closed", "nohup"])
+def test_a_closed_terminal_stops_the_run_as_sigterm_does(replica, archive_dir, nohup) -> None:
+    replica.add_stories(make_story(c) for c in range(473200, 473220))
+    for code in range(473205, 473220):
+        replica.set_fault(code, "slow", delay=1.0)
+    command = cli_command(
+        "stories", replica.url, archive_dir, {"CONCURRENT_REQUESTS_PER_DOMAIN": 2},
+        {"codes": "473200-473219"},
+    )  # fmt: skip
+    hangup = signal.SIG_IGN if nohup else signal.SIG_DFL
+    terminal, attached = os.openpty()
+    run = subprocess.Popen(
+        command, cwd=ROOT, stdin=attached, stdout=attached, stderr=attached,
+        preexec_fn=lambda: signal.signal(signal.SIGHUP, hangup),
+    )  # fmt: skip
+    os.close(attached)
+    try:
+        wait_for(lambda: replica.story_requests(473206) > 0)
+        os.close(terminal)  # the ssh session is gone: writes to it fail from now on
+        run.send_signal(signal.SIGHUP)
+        returncode = run.wait(timeout=60)
+    finally:
+        run.kill()
+    summary = json.loads(sorted((archive_dir / "runs").glob("*.json"))[-1].read_text())
+    if nohup:  # nohup asked for the hangup to be ignored: the run goes on to its end
+        assert (returncode, summary["exit_status"], summary["codes_unfinished"]) == (0, 0, 0)
+    else:
+        assert (returncode, summary["exit_status"]) == (5, 5)
+        assert summary["codes_unfinished"] > 0
     assert_ledger_matches_archive(archive_dir)
 
 

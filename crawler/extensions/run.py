@@ -295,8 +295,8 @@ class ArchiveRun:
             self.storage_failed(self.ledger.problem("cannot write the ledger", exc))
 
     def _watch_shutdown_signals(self) -> None:
-        """Note the first SIGTERM/SIGINT, then let Scrapy's handler stop the
-        crawl gracefully; in-flight work gets ARCHIVE_STOP_TIMEOUT seconds."""
+        """Note the first SIGTERM/SIGINT/SIGHUP, then let Scrapy's handler stop
+        the crawl gracefully; in-flight work gets ARCHIVE_STOP_TIMEOUT seconds."""
         for signum in (signal.SIGTERM, signal.SIGINT):
             previous = signal.getsignal(signum)
             if not callable(previous):
@@ -307,6 +307,11 @@ class ArchiveRun:
                 previous(num, frame)
 
             signal.signal(signum, on_signal)
+        # A closed terminal (an ssh session gone) sends SIGHUP, whose default
+        # kills like SIGKILL: no summary, the run file left running. It stops
+        # the run as SIGTERM does, unless it is ignored (nohup) as asked.
+        if signal.getsignal(signal.SIGHUP) == signal.SIG_DFL:
+            signal.signal(signal.SIGHUP, signal.getsignal(signal.SIGTERM))
 
     def _on_shutdown_signal(self) -> None:
         if self.interrupted:
