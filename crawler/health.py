@@ -2,7 +2,7 @@
 
 The monitoring-plugin convention (Nagios, Icinga, Zabbix agents, ...): exit 0
 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN, and a line such as
-``ARCHIVE WARNING - 130 failed codes (over 100); ... | perfdata``.
+``ARCHIVE WARNING - 130 failed or blocked codes (over 100); ... | perfdata``.
 
 What is CRITICAL is what needs a person and will not mend itself: no new
 story for ``ARCHIVE_CHECK_MAX_SILENCE``, or a last run that exited 1 (a bug),
@@ -10,7 +10,8 @@ story for ``ARCHIVE_CHECK_MAX_SILENCE``, or a last run that exited 1 (a bug),
 layout changed). What is a WARNING may pass on its own or gives time to act:
 a last run killed or exited 3 (too many failures), 4 (site unreachable) or 5
 (interrupted) -- the next run retries, and if it cannot, the silence becomes
-CRITICAL -- failed codes over ``ARCHIVE_CHECK_MAX_FAILED``, free disk space
+CRITICAL -- failed or blocked codes (the ones a retry may still archive)
+over ``ARCHIVE_CHECK_MAX_FAILED``, free disk space
 under ``ARCHIVE_CHECK_MIN_FREE``.
 """
 
@@ -114,7 +115,7 @@ def judge(facts: Facts, limits: Thresholds, now: datetime) -> CheckResult:
     >>> facts = Facts(406025, "2026-11-28T13:30:00+03:30", 0, run, None, 50, 100)
     >>> print(judge(facts, Thresholds(), now).line())  # doctest: +NORMALIZE_WHITESPACE
     ARCHIVE OK - last run r1 (latest) exit 0, 1h ago; newest story 406025 published 2h ago;
-    0 failed codes; 50.0% disk free | silence=7200s;;86400 failed=0;100 free=50.0%;5:
+    0 failed or blocked codes; 50.0% disk free | silence=7200s;;86400 failed=0;100 free=50.0%;5:
     >>> facts.last_run = {**run, "exit_status": 8, "exit_meaning": "layout changed"}
     >>> facts.newest_published_at = "2026-11-26T13:30:00+03:30"
     >>> print(judge(facts, Thresholds(), now).line())  # doctest: +ELLIPSIS
@@ -147,9 +148,12 @@ def judge(facts: Facts, limits: Thresholds, now: datetime) -> CheckResult:
 
     result.perfdata.append(f"failed={facts.failed_codes};{limits.max_failed}")
     if facts.failed_codes > limits.max_failed:
-        problem(Status.WARNING, f"{facts.failed_codes} failed codes (over {limits.max_failed})")
+        problem(
+            Status.WARNING,
+            f"{facts.failed_codes} failed or blocked codes (over {limits.max_failed})",
+        )
     else:
-        result.facts.append(f"{facts.failed_codes} failed codes")
+        result.facts.append(f"{facts.failed_codes} failed or blocked codes")
 
     if facts.disk_total:
         share = 100.0 * facts.disk_free / facts.disk_total
@@ -222,7 +226,9 @@ def gather(directory: Path) -> Facts:
     ledger = SQLiteLedger.in_directory(directory, read_only=True)
     try:
         newest = ledger.newest_story()
-        failed = ledger.counts().get("failed", 0)
+        counts = ledger.counts()
+        # A site that blocks a share of requests leaves them as unarchived as errors do.
+        failed = counts.get("failed", 0) + counts.get("blocked", 0)
         ledger_last_run = ledger.last_run()
     finally:
         ledger.close()

@@ -43,7 +43,7 @@ CRAWL_EXIT_STATUSES: dict[int, str] = {
 # The monitoring-plugin convention (Nagios, Icinga, Zabbix, ...).
 CHECK_EXIT_STATUSES: dict[int, str] = {
     0: "OK",
-    1: "WARNING: failed codes over ARCHIVE_CHECK_MAX_FAILED, free disk under"
+    1: "WARNING: failed or blocked codes over ARCHIVE_CHECK_MAX_FAILED, free disk under"
     " ARCHIVE_CHECK_MIN_FREE, or the last run exited 3, 4 or 5 or was killed",
     2: "CRITICAL: no new story for ARCHIVE_CHECK_MAX_SILENCE, or the last run exited 1, 2, 7 or 8",
     3: "UNKNOWN: the archive cannot be read, or no run is recorded",
@@ -68,7 +68,7 @@ SETTINGS_HELP: dict[str, str] = {
     "LOG_FILE": "log here instead of stderr (its directory is created)",
     "LOG_LEVEL": "INFO: start, warnings, failures, progress, summary; DEBUG: all",
     "ARCHIVE_CHECK_MAX_SILENCE": "--check: CRITICAL when the newest story is older (24h, 2d)",
-    "ARCHIVE_CHECK_MAX_FAILED": "--check: WARNING above this many failed codes",
+    "ARCHIVE_CHECK_MAX_FAILED": "--check: WARNING above this many failed or blocked codes",
     "ARCHIVE_CHECK_MIN_FREE": "--check: WARNING below this much free disk (2G, 5%)",
 }
 

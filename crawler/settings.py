@@ -168,7 +168,7 @@ DOWNLOADER_MIDDLEWARES["crawler.middlewares.reachability.ReachabilityWatch"] = 9
 ARCHIVE_LOCK_WAIT = 0
 # `scrapy archive-status --check` (monitoring-plugin exit statuses 0/1/2/3):
 # CRITICAL when the newest archived story was published longer ago than this
-# (0: never), WARNING above this many failed codes or below this much free
+# (0: never), WARNING above this many failed or blocked codes or below this much free
 # disk space (bytes, e.g. 2G, or a share of the disk, e.g. 5%).
 ARCHIVE_CHECK_MAX_SILENCE = "24h"
 ARCHIVE_CHECK_MAX_FAILED = 100

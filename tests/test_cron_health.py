@@ -50,7 +50,22 @@ def test_warning_for_failed_codes_over_the_limit(replica, archive_dir) -> None:
     assert check(archive_dir).returncode == 0
     result = check(archive_dir, "ARCHIVE_CHECK_MAX_FAILED=0")
     assert result.returncode == 1, result.stdout
-    assert result.stdout.startswith("ARCHIVE WARNING - 1 failed codes (over 0)")
+    assert result.stdout.startswith("ARCHIVE WARNING - 1 failed or blocked codes (over 0)")
+
+
+def test_blocked_codes_count_with_failed_ones(replica, archive_dir) -> None:
+    # A site answering a share of requests with a challenge leaves those codes
+    # unarchived as surely as errors do.
+    replica.set_blocked(490003, "challenge")
+    replica.set_blocked(490004, "maintenance", status=503)
+    replica.add_stories(recent_story(code) for code in range(490000, 490003))
+    crawl_cli(
+        "stories", replica.url, archive_dir, settings={"RETRY_TIMES": 0}, codes="490000-490004"
+    )
+    result = check(archive_dir, "ARCHIVE_CHECK_MAX_FAILED=1")
+    assert result.stdout.startswith("ARCHIVE WARNING - "), result.stdout
+    assert "2 failed or blocked codes (over 1)" in result.stdout
+    assert " failed=2;1 " in result.stdout
 
 
 def test_warning_when_the_disk_is_nearly_full(replica, archive_dir) -> None:
