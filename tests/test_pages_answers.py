@@ -7,7 +7,8 @@ import dataclasses
 from pathlib import Path
 
 import pytest
-from scrapy.http import HtmlResponse, JsonResponse, Response
+from scrapy.http import Headers, HtmlResponse, JsonResponse, Response, TextResponse
+from scrapy.responsetypes import responsetypes
 
 from crawler.pages import read_page
 from tests.replica import make_story
@@ -113,6 +114,40 @@ def test_a_page_that_is_not_html_is_unrecognized() -> None:
     )
     result = read_page(response, language="en", crawled_at="x")
     assert (result.outcome, result.detail) == ("unrecognized", "not an HTML page (application/pdf)")
+
+
+def as_scrapy_makes_it(body: bytes, content_type: str) -> Response:
+    """The response class Scrapy picks for these headers and this body."""
+    headers = Headers({"Content-Type": content_type})
+    url = SITE + "/en/news/500100"
+    cls = responsetypes.from_args(headers=headers, url=url, body=body)
+    return cls(url=url, body=body, headers=headers)
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (
+            b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n",
+            "application/pdf",
+        ),
+        (b"Service unavailable, back soon", "text/plain"),
+        (b"Service unavailable, back soon", "text/plain; charset=utf-8"),
+    ],
+)
+def test_text_that_is_not_markup_is_not_a_page(body: bytes, content_type: str) -> None:
+    # Scrapy makes a text response of any body that looks like text; it was
+    # read as an HTML page and filed as an empty or a layout-less page.
+    response = as_scrapy_makes_it(body, content_type)
+    result = read_page(response, language="en", crawled_at="x")
+    assert (result.outcome, result.detail) == ("unrecognized", f"not an HTML page ({content_type})")
+
+
+def test_a_story_labelled_text_plain_is_still_read() -> None:
+    html = render_page(make_story(500100), base_url=SITE)
+    response = as_scrapy_makes_it(b"\n" + html, "text/plain")
+    assert type(response) is TextResponse
+    assert read_page(response, language="en", crawled_at="x").outcome == "story"
 
 
 def test_json_at_a_story_url_is_unrecognized_not_an_extraction_error() -> None:

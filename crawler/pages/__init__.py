@@ -16,12 +16,13 @@ page is, never more than the page shows:
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal, TypeGuard
 from urllib.parse import urlsplit
 
-from scrapy.http import JsonResponse, Response, TextResponse
+from scrapy.http import HtmlResponse, JsonResponse, Response, TextResponse, XmlResponse
 
 from crawler.items import StoryItem
 from crawler.ledger.base import State
@@ -77,9 +78,25 @@ def language_notes(doc: Document, language: str) -> list[str]:
 
 
 def is_page(response: Response) -> TypeGuard[TextResponse]:
-    """Whether a response has an HTML (or XML) tree to read. JSON is text with
-    none: an API gateway's or a firewall's answer."""
-    return isinstance(response, TextResponse) and not isinstance(response, JsonResponse)
+    """Whether a response has an HTML (or XML) tree to read. Scrapy makes any
+    body that looks like text a text response: JSON (an API gateway's or a
+    firewall's answer), plain text, a PDF; those are read only if they begin
+    with markup (a server that labels its HTML text/plain)."""
+    if isinstance(response, (HtmlResponse, XmlResponse)):
+        return True
+    if not isinstance(response, TextResponse) or isinstance(response, JsonResponse):
+        return False
+    return begins_with_markup(response.body)
+
+
+def begins_with_markup(body: bytes) -> bool:
+    """
+    >>> begins_with_markup(b"\\xef\\xbb\\xbf\\n  <!DOCTYPE html><html>")
+    True
+    >>> begins_with_markup(b"%PDF-1.4"), begins_with_markup(b"Service unavailable <b>soon</b>")
+    (False, False)
+    """
+    return body.lstrip(codecs.BOM_UTF8).lstrip()[:1] == b"<"
 
 
 def parse_document(response: TextResponse, marks: MarkSet = NO_MARKS) -> tuple[Document, bool]:
