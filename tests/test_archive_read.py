@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import signal
 import sqlite3
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,7 +27,7 @@ from tests.archives_reading import (
     copy_archive,
     current_records,
 )
-from tests.crawling import scrapy_command
+from tests.crawling import ROOT, SCRAPY, scrapy_command
 from tests.verifying import assert_ledger_matches_archive
 
 
@@ -191,6 +194,20 @@ def test_export_all_revisions_adds_the_older_lines(archive: Path, tmp_path: Path
     expected = sorted(lines, key=lambda r: (r["story_code"], r["revision"]))
     assert read_jsonl(tmp_path / "revisions.jsonl") == expected
     assert len(expected) == len(current_records(archive)) + len(EDITED)
+
+
+def test_export_to_a_pipe_whose_reader_went_away_ends_quietly(archive: Path) -> None:
+    # As `archive-export -o - | head -1`, with the reader gone before the first write.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run(
+            [*SCRAPY, "archive-export", "--dir", str(archive), "-o", "-"],
+            cwd=ROOT, stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=120,
+        )  # fmt: skip
+    finally:
+        os.close(write_end)
+    assert (done.returncode, done.stderr) == (128 + signal.SIGPIPE, "")
 
 
 def test_export_refuses_bad_dates_and_unknown_formats(archive: Path, tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ import argparse
 import datetime
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import IO, Any
@@ -154,6 +155,10 @@ class Command(ArchiveCommand):
             except RecordMissing as exc:
                 print(f"scrapy archive-export: {exc}", file=sys.stderr)
                 return 1
+            except BrokenPipeError:
+                if uri != "stdout:":
+                    raise
+                return reader_went_away()
             except OSError as exc:
                 print(f"scrapy archive-export: cannot write {uri}: {exc}", file=sys.stderr)
                 return 1
@@ -178,3 +183,11 @@ class Command(ArchiveCommand):
         finally:
             partial.unlink(missing_ok=True)
         return count
+
+
+def reader_went_away() -> int:
+    """Standard output's reader stopped reading (``| head``): end quietly, with
+    the status of a shell tool that SIGPIPE killed, as ``cat`` would."""
+    # Nothing more can reach the pipe; the interpreter's last flush must not try.
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 128 + signal.SIGPIPE
