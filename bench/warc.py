@@ -191,6 +191,9 @@ def captured(args: argparse.Namespace, bodies: list[bytes], capture: bool, ledge
         # The capture keeps its index in the ledger's file, so it always has one;
         # only the ledger's own writes are left out when ``ledger`` is off.
         store = SQLiteLedger.in_directory(directory)
+        # As in a crawl: writes (the index's rows with them) held in one
+        # transaction, committed once per fsync tick.
+        store.hold_commits(defaults.ARCHIVE_FSYNC_INTERVAL)
         warc = (
             WarcCapture(
                 crawler, directory, "bench", store, max_bytes=1 << 30, fsync_interval=1.0, level=1
@@ -241,6 +244,9 @@ def interleaved_round(pages: list[Page], capture: bool) -> tuple[float, float]:
         directory = Path(work)
         crawler = get_crawler(settings_dict={**project, "ARCHIVE_DIR": work, "LOG_LEVEL": "ERROR"})
         store = SQLiteLedger.in_directory(directory)
+        # As in a crawl: writes (the index's rows with them) held in one
+        # transaction, committed once per fsync tick.
+        store.hold_commits(defaults.ARCHIVE_FSYNC_INTERVAL)
         warc = WarcCapture(
             crawler, directory, "bench", store, max_bytes=1 << 30, fsync_interval=1.0, level=1
         )
