@@ -220,8 +220,8 @@ def test_a_deleted_warc_file_is_repaired_and_its_stories_captured_again(
         " capture them"
     ) in repaired.stdout.splitlines()
     assert repaired.stdout.splitlines()[-2:] == [
-        "3 archived stories await a new WARC capture (it was lost): the next crawl that"
-        " covers them fetches them",
+        "3 archived stories await a WARC capture (lost, or never made and queued by"
+        " --repair): the next crawl that covers them fetches them",
         "2 file(s), 6 line(s), 6 stories: clean",
     ]
     assert story_files(archive_dir) == files  # the records are kept, byte for byte
@@ -278,7 +278,12 @@ def test_stories_archived_while_capture_was_off_are_no_problem(replica, archive_
     ]
 
     # Asked for, they are fetched again and captured, their records unchanged.
-    assert verify_cli(archive_dir, "--repair").returncode == 0
+    queued = verify_cli(archive_dir, "--repair")
+    assert queued.returncode == 0, queued.stdout
+    assert queued.stdout.splitlines()[-2] == (
+        "2 archived stories await a WARC capture (lost, or never made and queued by --repair):"
+        " the next crawl that covers them fetches them"
+    )
     replica.reset_counts()
     again = crawl("stories", replica.url, archive_dir, codes="771000-771003")
     assert again.exit_status == 0

@@ -82,8 +82,9 @@ class Command(ArchiveCommand):
             if report.awaiting_capture:
                 print(
                     f"{report.awaiting_capture} archived stor"
-                    f"{'y' if report.awaiting_capture == 1 else 'ies'} await a new WARC capture"
-                    " (it was lost): the next crawl that covers them fetches them"
+                    f"{'y' if report.awaiting_capture == 1 else 'ies'} await a WARC capture"
+                    " (lost, or never made and queued by --repair): the next crawl that covers"
+                    " them fetches them"
                 )
             if report.never_captured:
                 print(
