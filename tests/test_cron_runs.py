@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import signal
 import sqlite3
 from datetime import UTC, datetime, timedelta
@@ -178,6 +180,23 @@ def test_lock_wait_gives_up_with_exit_6(replica: ReplicaSite, archive_dir) -> No
     assert result.log.splitlines()[-1].startswith("scrapy crawl: another run holds the archive")
     assert "Traceback" not in result.log
     assert replica.requests_total() == 0
+
+
+def test_a_lock_held_by_another_tool_is_named_as_such(replica: ReplicaSite, archive_dir) -> None:
+    # The README's backup recipe: `flock archive/.lock rsync ...` says nothing in the file.
+    archive_dir.mkdir(parents=True)
+    fd = os.open(archive_dir / ".lock", os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        result = crawl_cli(
+            "stories", replica.url, archive_dir, settings={"ARCHIVE_LOCK_WAIT": "1s"}, codes="1"
+        )
+    finally:
+        os.close(fd)
+    assert result.exit_status == 6, result.log
+    holder = "a process that did not say who it is: not a story-archive run, a backup say"
+    assert f"Waiting up to 1s for the archive lock: {holder}" in result.log
+    assert result.log.splitlines()[-1].endswith(f"({holder})")
 
 
 def test_sigterm_while_waiting_for_the_lock_exits_5(replica: ReplicaSite, archive_dir) -> None:

@@ -20,8 +20,10 @@ LOCK_NAME = ".lock"
 class LockHeld(Exception):
     def __init__(self, path: Path, holder: str):
         self.path = path
-        self.holder = holder
-        super().__init__(f"another run holds the archive lock {path} ({holder or 'unknown'})")
+        self.holder = holder or (
+            "a process that did not say who it is: not a story-archive run, a backup say"
+        )
+        super().__init__(f"another run holds the archive lock {path} ({self.holder})")
 
 
 def cannot_write(exc: OSError) -> bool:
