@@ -5,6 +5,8 @@ lines in the middle, a changed byte, a broken revision chain."""
 from __future__ import annotations
 
 import json
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -118,6 +120,35 @@ def test_a_changed_byte_in_a_body_is_found_and_repaired(archive_dir: Path) -> No
     (torn,) = (archive_dir / TORN_DIR).iterdir()
     assert torn.read_bytes() == changed
     assert archived_codes(archive_dir) == {1, 3}
+
+
+@pytest.mark.parametrize("changed_in", ["line", "ledger"])
+def test_a_changed_publication_date_is_found(archive_dir: Path, changed_in: str) -> None:
+    # content_sha256 covers title, lead and body only: a flipped bit in the date
+    # of a line (or of the ledger's copy of it) used to pass as clean.
+    path = write_run(archive_dir, "run1", [story(code) for code in range(1, 4)])
+    lines = path.read_bytes().splitlines(keepends=True)
+    written = json.loads(lines[1])["published_at"]
+    flipped = written.replace("20", "30", 1)  # 2026 -> 3026: one bit of one digit
+    if changed_in == "line":
+        path.write_bytes(lines[0] + lines[1].replace(written.encode(), flipped.encode()) + lines[2])
+        in_line, in_ledger = flipped, written
+    else:
+        with closing(sqlite3.connect(archive_dir / SQLiteLedger.FILENAME)) as db, db:
+            db.execute("UPDATE codes SET published_at = ? WHERE code = 2", (flipped,))
+        in_line, in_ledger = written, flipped
+    report = verify_directory(archive_dir)
+    assert [(p.kind, p.where, p.message) for p in report.problems] == [
+        (
+            "published_mismatch",
+            f"{path.name}:2",
+            f"story 2: published_at is {in_line} in the line, {in_ledger} in the ledger (one of"
+            " them changed after it was written; --repair takes the line's)",
+        )
+    ]
+    repair_archive(archive_dir)
+    assert verify_directory(archive_dir).ok
+    assert_ledger_matches_archive(archive_dir)
 
 
 def test_revisions_must_chain(tmp_path: Path) -> None:

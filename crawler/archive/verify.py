@@ -226,9 +226,12 @@ def _read_piece(task: _Task) -> _Piece:
     ends = piece.ends.append if piece.ends is not None else None
     problems, drops = piece.problems.append, piece.drops
     from_hex = bytes.fromhex
-    # The hashes as written, kept only while the piece is compared with the ledger.
+    # The hashes and dates as written, kept only while the piece is compared
+    # with the ledger.
     written: list[str] = []
+    dates: list[str | None] = []
     hexes = written.append if ledger is not None else None
+    dated = dates.append if ledger is not None else None
     number = 0
     with path.open("rb", buffering=_READ_BUFFER) as handle:
         offset = 0
@@ -263,8 +266,9 @@ def _read_piece(task: _Task) -> _Piece:
                 offsets(offset)
                 numbers(number)
                 hashes(from_hex(sha))
-                if hexes is not None:
+                if hexes is not None and dated is not None:
                     hexes(sha)
+                    dated(when)
                 if published is not None and ends is not None:
                     published(when)
                     ends(offset + len(raw))
@@ -273,23 +277,39 @@ def _read_piece(task: _Task) -> _Piece:
     piece.end = offset
     if ledger is not None:
         try:
-            piece.unpointed = _unpointed(piece, path.name, written, ledger)
+            piece.unpointed = _unpointed(piece, path.name, written, dates, ledger)
         except (LedgerDamaged, sqlite3.Error) as exc:
             piece.ledger_error = str(exc)
     return piece
 
 
-def _unpointed(piece: _Piece, name: str, written: list[str], ledger: Path) -> list[int]:
+def _unpointed(
+    piece: _Piece, name: str, written: list[str], dates: list[str | None], ledger: Path
+) -> list[int]:
     """Positions of the piece's lines that are not exactly where the ledger
-    says their code's archived line is (file, offset and hash)."""
+    says their code's archived line is (file, offset and hash). A line the
+    ledger points at whose date is not the ledger's copy of it is a problem
+    of the piece: one of the two changed since it was written (content_sha256
+    covers title, lead and body only)."""
     where = SQLiteLedger.archived_positions_in(ledger, name, piece.codes).get
-    return [
-        position
-        for position, (code, offset, sha) in enumerate(
-            zip(piece.codes, piece.offsets, written, strict=True)
-        )
-        if where(code) != (offset, sha)
-    ]
+    unpointed = []
+    for position, (code, offset, sha, when) in enumerate(
+        zip(piece.codes, piece.offsets, written, dates, strict=True)
+    ):
+        row = where(code)
+        if row is None or row[:2] != (offset, sha):
+            unpointed.append(position)
+        elif row[2] != when:
+            piece.problems.append(
+                (
+                    "published_mismatch",
+                    piece.numbers[position],
+                    f"story {code}: published_at is {when} in the line, {row[2]} in the"
+                    " ledger (one of them changed after it was written; --repair takes"
+                    " the line's)",
+                )
+            )
+    return unpointed
 
 
 def _pieces(

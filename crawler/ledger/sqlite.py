@@ -461,8 +461,8 @@ class SQLiteLedger:
     @staticmethod
     def archived_positions_in(
         path: Path, archive_file: str, codes: Sequence[int]
-    ) -> dict[int, tuple[int, str]]:
-        """``code -> (archive_offset, sha256)`` of those of ``codes`` that the
+    ) -> dict[int, tuple[int, str, str | None]]:
+        """``code -> (archive_offset, sha256, published_at)`` of those of ``codes`` that the
         ledger at ``path`` calls archived in ``archive_file``, read through a
         read-only connection of its own: fit for a worker process forked from
         one that has the ledger open (a connection must not cross a fork)."""
@@ -473,18 +473,19 @@ class SQLiteLedger:
         try:
             if high - low < 4 * len(codes):  # dense: one range of the primary key
                 rows = db.execute(
-                    "SELECT code, archive_offset, sha256 FROM codes WHERE code BETWEEN ? AND ?"
+                    "SELECT code, archive_offset, sha256, published_at FROM codes"
+                    " WHERE code BETWEEN ? AND ?"
                     " AND state = 'archived' AND archive_file = ?",
                     (low, high, archive_file),
                 )
             else:
                 rows = db.execute(
-                    "SELECT code, archive_offset, sha256 FROM codes"
+                    "SELECT code, archive_offset, sha256, published_at FROM codes"
                     " WHERE code IN (SELECT value FROM json_each(?))"
                     " AND state = 'archived' AND archive_file = ?",
                     (json.dumps(list(codes)), archive_file),
                 )
-            return {code: (offset, sha) for code, offset, sha in rows}
+            return {code: (offset, sha, published) for code, offset, sha, published in rows}
         except sqlite3.DatabaseError as exc:
             if is_damage(exc):
                 raise LedgerDamaged(path, str(exc)) from exc
