@@ -3,8 +3,10 @@ progress, and ``scrapy archive-status``."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -154,14 +156,22 @@ def test_interrupted_run_exits_5_and_resumes(replica, archive_dir, signum) -> No
     assert_ledger_matches_archive(archive_dir)
 
 
+def drained(fd: int) -> bool:
+    """Read what waits on ``fd``; True (for use in a wait's condition)."""
+    with contextlib.suppress(OSError):  # EIO: nothing holds the other side any more
+        while select.select([fd], [], [], 0)[0] and os.read(fd, 65536):
+            pass
+    return True
+
+
 @pytest.mark.parametrize("nohup", [False, True], ids=["terminal-closed", "nohup"])
 def test_a_closed_terminal_stops_the_run_as_sigterm_does(replica, archive_dir, nohup) -> None:
-    replica.add_stories(make_story(c) for c in range(473200, 473220))
-    for code in range(473205, 473220):
-        replica.set_fault(code, "slow", delay=1.0)
+    replica.add_stories(make_story(c) for c in range(473200, 473230))
+    for code in range(473205, 473230):
+        replica.set_fault(code, "slow", delay=2.0)
     command = cli_command(
         "stories", replica.url, archive_dir, {"CONCURRENT_REQUESTS_PER_DOMAIN": 2},
-        {"codes": "473200-473219"},
+        {"codes": "473200-473229"},
     )  # fmt: skip
     hangup = signal.SIG_IGN if nohup else signal.SIG_DFL
     terminal, attached = os.openpty()
@@ -171,7 +181,8 @@ def test_a_closed_terminal_stops_the_run_as_sigterm_does(replica, archive_dir, n
     )  # fmt: skip
     os.close(attached)
     try:
-        wait_for(lambda: replica.story_requests(473206) > 0)
+        # Read as a terminal shows it: a full one would hold the run's writes.
+        wait_for(lambda: drained(terminal) and replica.story_requests(473206) > 0)
         os.close(terminal)  # the ssh session is gone: writes to it fail from now on
         run.send_signal(signal.SIGHUP)
         returncode = run.wait(timeout=60)
