@@ -170,8 +170,9 @@ def start_line(
 
 
 class FailureLog:
-    """One WARNING line per failed code, up to ``limit``; the rest are counted
-    and told in one line at the end (all are in the ledger, state ``failed``)."""
+    """One WARNING line per failed or blocked code (both make the exit status
+    3), up to ``limit``; the rest are counted and told in one line at the
+    end (all are in the ledger, state ``failed`` or ``blocked``)."""
 
     def __init__(self, limit: int):
         self.limit = limit
@@ -181,17 +182,17 @@ class FailureLog:
     def from_settings(cls, settings: BaseSettings) -> FailureLog:
         return cls(settings.getint("ARCHIVE_LOG_FAILED_MAX", 20))
 
-    def failed(self, code: int, reason: str | None) -> None:
+    def failed(self, code: int, reason: str | None, state: str = "failed") -> None:
         self.count += 1
         if self.count <= self.limit:
-            logger.warning("Story %s failed: %s", code, reason or "unknown")
+            logger.warning("Story %s %s: %s", code, state, reason or "unknown")
 
     def close(self) -> None:
         """Call once, before the summary."""
         more = self.count - self.limit
         if more > 0:
             logger.warning(
-                "... and %d more failed code(s): the run file lists them, the ledger has them"
-                " as failed",
+                "... and %d more failed or blocked code(s): the run file lists them, the"
+                " ledger has them as failed or blocked",
                 more,
             )

@@ -77,8 +77,34 @@ def test_failed_codes_one_line_each_up_to_the_cap(replica, archive_dir) -> None:
     assert result.exit_status == 3, result.log
     failure_lines = [line for line in result.log.splitlines() if "WARNING: Story" in line]
     assert len(failure_lines) == 2, result.log
-    assert "... and 4 more failed code(s)" in result.log
+    assert "... and 4 more failed or blocked code(s)" in result.log
     assert "Gave up retrying" not in result.log
+
+
+def test_blocked_codes_are_named_like_failed_ones(replica, archive_dir) -> None:
+    # They make the exit status 3 as failures do: the log and the run file say which.
+    replica.add_stories(make_story(code) for code in range(407100, 407104))
+    replica.set_blocked(407101, "challenge", status=403)
+    replica.set_blocked(407102, "maintenance")
+    replica.set_fault(407103, "status", status=500)
+    result = crawl_cli(
+        "stories", replica.url, archive_dir, settings={"RETRY_TIMES": 0}, codes="407100-407103"
+    )
+    assert result.exit_status == 3, result.log
+    lines = [
+        line.split("WARNING: ")[1] for line in result.log.splitlines() if "WARNING: Story" in line
+    ]
+    assert sorted(lines) == [
+        "Story 407101 blocked: challenge (HTTP 403)",
+        "Story 407102 blocked: maintenance",
+        "Story 407103 failed: HTTP 500",
+    ]
+    summary = json.loads(next((archive_dir / "runs").glob("*.json")).read_text())
+    assert sorted(summary["blocked"], key=lambda entry: entry["code"]) == [
+        {"code": 407101, "reason": "challenge (HTTP 403)"},
+        {"code": 407102, "reason": "maintenance"},
+    ]
+    assert summary["failed"] == [{"code": 407103, "reason": "HTTP 500"}]
 
 
 def test_network_errors_are_one_line_without_traceback(archive_dir) -> None:

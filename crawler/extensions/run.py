@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# At most this many failed codes are listed by number in a run's summary.
+# At most this many failed (and blocked) codes are listed by number in a run's summary.
 LISTED_FAILURES = 100
 # Codes kept per kind of layout trouble, for the summary to name.
 SAMPLE_CODES = 5
@@ -87,7 +87,8 @@ class ArchiveRun:
         self.settled = CodeRanges()
         self.archived_codes = CodeRanges()
         self.pending: set[int] = set()
-        self.failures: list[tuple[int, str]] = []
+        # (code, reason) of the first failed and blocked codes, for the summary.
+        self.failures: dict[State, list[tuple[int, str]]] = {State.FAILED: [], State.BLOCKED: []}
         self.samples: dict[str, list[int]] = {}
         self.storage_error: str | None = None
         self.interrupted = False
@@ -244,10 +245,11 @@ class ArchiveRun:
         self.settled.add(code)
         self.stats.inc_value("archive/codes/done" if asked else "archive/codes/reached")
         self.stats.inc_value(f"archive/state/{decision.counted_as.value}")
-        if decision.counted_as is State.FAILED:
-            if len(self.failures) < LISTED_FAILURES:
-                self.failures.append((code, detail or "unknown"))
-            self.failure_log.failed(code, detail)
+        if decision.counted_as in (State.FAILED, State.BLOCKED):
+            listed = self.failures[decision.counted_as]
+            if len(listed) < LISTED_FAILURES:
+                listed.append((code, detail or "unknown"))
+            self.failure_log.failed(code, detail, decision.counted_as.value)
         elif decision.counted_as is State.UNRECOGNIZED:
             self.sample("unrecognized", code)
 
@@ -440,7 +442,10 @@ class ArchiveRun:
             "revisions": stats.get("archive/records/revisions", 0),
             "unchanged": stats.get("archive/records/unchanged", 0),
             "archive_file": self.store.file_name,
-            "failed": [{"code": code, "reason": why} for code, why in self.failures],
+            "failed": [{"code": code, "reason": why} for code, why in self.failures[State.FAILED]],
+            "blocked": [
+                {"code": code, "reason": why} for code, why in self.failures[State.BLOCKED]
+            ],
             "layouts": prefixed(stats, "archive/layout/"),
             "field_missing": prefixed(stats, "archive/field_missing/"),
             "records_extracted": stats.get("archive/extract/records", 0),
