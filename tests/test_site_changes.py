@@ -159,13 +159,16 @@ def test_the_persian_edition_is_archived_with_its_own_urls_and_language(
 def test_archive_status_shows_layouts_and_failed_codes(replica, archive_dir) -> None:
     replica.add_stories([make_story(764000), make_story(764001, layout="redesigned")])
     replica.set_fault(764002, "status", status=500, times=100)
-    crawl("stories", replica.url, archive_dir, codes="764000-764002")
+    replica.set_blocked(764003, "challenge", status=403)
+    crawl("stories", replica.url, archive_dir, codes="764000-764003")
     shown = scrapy_command("archive-status", "--dir", str(archive_dir))
     assert shown.returncode == 0, shown.stderr
     assert "764002" in shown.stdout and "HTTP 500" in shown.stdout
+    assert "  blocked codes (first 1): 764003 challenge (HTTP 403)\n" in shown.stdout
     assert "newsstudio-classic" in shown.stdout or "iransamaneh" in shown.stdout
     status = json.loads(
         scrapy_command("archive-status", "--dir", str(archive_dir), "--json").stdout
     )
     assert status["failed"][0]["code"] == 764002
+    assert [entry["code"] for entry in status["blocked"]] == [764003]
     assert status["recent_runs"][0]["unrecognized"] == 1

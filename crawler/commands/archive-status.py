@@ -14,7 +14,7 @@ from crawler.help import CHECK_OPTION_HELP, keep_layout, status_epilog
 from crawler.ledger import SQLiteLedger, State
 from crawler.runs import FINISHED, RUNNING, as_seen_now, read_runs
 
-# How many failed codes and recent runs the status names.
+# How many failed (and blocked) codes and recent runs the status names.
 LISTED_FAILED = 20
 RECENT_RUNS = 5
 
@@ -32,11 +32,14 @@ def archive_status(directory: Path) -> dict[str, Any]:
         newest = ledger.newest_story()
         last_run = ledger.last_run()
         runs = ledger.recent_runs(RECENT_RUNS)
-        failed = [
-            state
-            for code in ledger.codes_in_states([State.FAILED], limit=LISTED_FAILED)
-            if (state := ledger.get(code)) is not None
-        ]
+        failed, blocked = (
+            [
+                state
+                for code in ledger.codes_in_states([kind], limit=LISTED_FAILED)
+                if (state := ledger.get(code)) is not None
+            ]
+            for kind in (State.FAILED, State.BLOCKED)
+        )
     finally:
         ledger.close()
     # A run under way, or one that died before it could record itself in
@@ -60,6 +63,7 @@ def archive_status(directory: Path) -> dict[str, Any]:
             {"code": s.code, "reason": s.detail, "attempts": s.attempts, "since": s.updated_at}
             for s in failed
         ],
+        "blocked": [{"code": s.code, "reason": s.detail, "since": s.updated_at} for s in blocked],
         "recent_runs": [run_extraction(run) for run in runs],
     }
 
@@ -105,6 +109,7 @@ def format_status(status: dict[str, Any]) -> str:
     ...     "newest_story": {"story_code": 9, "published_at": "2024-01-14T09:41:00+03:30"},
     ...     "archive_files": 1, "archive_bytes": 2048, "last_run": None,
     ...     "failed": [{"code": 7, "reason": "HTTP 500", "attempts": 2, "since": "x"}],
+    ...     "blocked": [{"code": 8, "reason": "challenge (HTTP 403)", "since": "x"}],
     ...     "recent_runs": [{"run_id": "r1", "exit_status": 8, "unrecognized": 1,
     ...                      "layouts": {"iransamaneh": 2}, "coverage": {"lead": 0.5}}]}))
     Archive archive: 3 codes, 5-9
@@ -113,6 +118,7 @@ def format_status(status: dict[str, Any]) -> str:
       1 archive file(s), 2.0 KiB
       no run recorded yet
       failed codes (first 1): 7 HTTP 500 (2 attempts)
+      blocked codes (first 1): 8 challenge (HTTP 403)
       recent runs, pages read per layout:
         r1 exit 8: iransamaneh 2; unrecognized 1; fields missing: lead 50%
     """
@@ -151,6 +157,9 @@ def format_status(status: dict[str, Any]) -> str:
         lines[-1] += " " + "; ".join(
             f"{f['code']} {f['reason']} ({f['attempts']} attempts)" for f in status["failed"]
         )
+    if status.get("blocked"):
+        lines.append(f"  blocked codes (first {len(status['blocked'])}): ")
+        lines[-1] += "; ".join(f"{b['code']} {b['reason']}" for b in status["blocked"])
     if status["recent_runs"]:
         lines.append("  recent runs, pages read per layout:")
         for run in status["recent_runs"]:
