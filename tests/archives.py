@@ -37,7 +37,7 @@ def write_run(directory: Path, run_id: str, items: list[StoryItem]) -> Path:
     ledger = SQLiteLedger.in_directory(directory)
     try:
         for item in items:
-            offset, end = writer.append(item)
+            offset, end, crc = writer.append(item)
             assert item.story_code is not None and item.content_sha256 is not None
             ledger.record_archived(
                 ArchivedLine(
@@ -48,6 +48,7 @@ def write_run(directory: Path, run_id: str, items: list[StoryItem]) -> Path:
                     end=end,
                     published_at=item.published_at,
                     revision=item.revision,
+                    line_crc32=crc,
                 )
             )
     finally:

@@ -122,33 +122,66 @@ def test_a_changed_byte_in_a_body_is_found_and_repaired(archive_dir: Path) -> No
     assert archived_codes(archive_dir) == {1, 3}
 
 
-@pytest.mark.parametrize("changed_in", ["line", "ledger"])
-def test_a_changed_publication_date_is_found(archive_dir: Path, changed_in: str) -> None:
-    # content_sha256 covers title, lead and body only: a flipped bit in the date
-    # of a line (or of the ledger's copy of it) used to pass as clean.
+def test_a_changed_byte_outside_the_content_is_found(archive_dir: Path) -> None:
+    # content_sha256 covers title, lead and body only: a flipped bit in a
+    # date, a URL or a source used to pass as clean. The ledger keeps each
+    # line's CRC-32.
     path = write_run(archive_dir, "run1", [story(code) for code in range(1, 4)])
     lines = path.read_bytes().splitlines(keepends=True)
-    written = json.loads(lines[1])["published_at"]
-    flipped = written.replace("20", "30", 1)  # 2026 -> 3026: one bit of one digit
-    if changed_in == "line":
-        path.write_bytes(lines[0] + lines[1].replace(written.encode(), flipped.encode()) + lines[2])
-        in_line, in_ledger = flipped, written
-    else:
-        with closing(sqlite3.connect(archive_dir / SQLiteLedger.FILENAME)) as db, db:
-            db.execute("UPDATE codes SET published_at = ? WHERE code = 2", (flipped,))
-        in_line, in_ledger = written, flipped
+    changed = lines[1].replace(b'"url": "http', b'"url": "httq', 1)
+    assert changed != lines[1]
+    path.write_bytes(lines[0] + changed + lines[2])
+    report = verify_directory(archive_dir)
+    assert [(p.kind, p.where, p.message) for p in report.problems] == [
+        (
+            "line_changed",
+            f"{path.name}:2",
+            "story 2: the line is not the one written (its CRC-32 is not the ledger's): a byte"
+            " of it changed; its WARC capture holds the page (--repair keeps the line as it is"
+            " now)",
+        )
+    ]
+    repair_archive(archive_dir)
+    assert verify_directory(archive_dir).ok
+    assert path.read_bytes() == lines[0] + changed + lines[2]  # kept: it is all there is
+
+
+def test_a_changed_date_in_the_ledger_is_found(archive_dir: Path) -> None:
+    path = write_run(archive_dir, "run1", [story(code) for code in range(1, 4)])
+    written = json.loads(path.read_bytes().splitlines()[1])["published_at"]
+    flipped = written.replace("20", "30", 1)  # 2024 -> 3024: one bit of one digit
+    with closing(sqlite3.connect(archive_dir / SQLiteLedger.FILENAME)) as db, db:
+        db.execute("UPDATE codes SET published_at = ? WHERE code = 2", (flipped,))
     report = verify_directory(archive_dir)
     assert [(p.kind, p.where, p.message) for p in report.problems] == [
         (
             "published_mismatch",
             f"{path.name}:2",
-            f"story 2: published_at is {in_line} in the line, {in_ledger} in the ledger (one of"
+            f"story 2: published_at is {written} in the line, {flipped} in the ledger (one of"
             " them changed after it was written; --repair takes the line's)",
         )
     ]
     repair_archive(archive_dir)
     assert verify_directory(archive_dir).ok
     assert_ledger_matches_archive(archive_dir)
+
+
+def test_lines_an_earlier_version_recorded_are_read_without_a_checksum(
+    archive_dir: Path,
+) -> None:
+    path = write_run(archive_dir, "run1", [story(code) for code in range(1, 4)])
+    with closing(sqlite3.connect(archive_dir / SQLiteLedger.FILENAME)) as db, db:
+        db.execute("ALTER TABLE codes DROP COLUMN line_crc32")  # as 0.2.0 made it
+    assert verify_directory(archive_dir).ok  # read-only: nothing to compare with
+    SQLiteLedger.in_directory(archive_dir).close()  # opened for writing: upgraded
+    assert verify_directory(archive_dir).ok
+    lines = path.read_bytes().splitlines(keepends=True)
+    path.write_bytes(lines[0] + lines[1].replace(b'"url": "h', b'"url": "H') + lines[2])
+    assert verify_directory(archive_dir).ok  # no checksum was kept for them
+    repair_archive(archive_dir)  # a rebuild keeps them from now on
+    path.write_bytes(lines[0] + lines[1] + lines[2])
+    assert [p.kind for p in verify_directory(archive_dir).problems] == ["line_changed"]
+    repair_archive(archive_dir)
 
 
 def test_revisions_must_chain(tmp_path: Path) -> None:

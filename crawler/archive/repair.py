@@ -37,7 +37,7 @@ from typing import Any
 import orjson
 
 from crawler.archive.compact import finish_interrupted
-from crawler.archive.writer import ARCHIVE_GLOB, fsync_directory
+from crawler.archive.writer import ARCHIVE_GLOB, fsync_directory, line_crc32
 from crawler.items import content_sha256
 from crawler.ledger import ArchivedLine, Ledger
 
@@ -156,16 +156,17 @@ def is_sound(fields: LineFields | str) -> bool:
     return not isinstance(fields, str) and fields[5]
 
 
-def archived_line(fields: LineFields, file: str, offset: int, end: int) -> ArchivedLine:
+def archived_line(fields: LineFields, file: str, offset: int, line: bytes) -> ArchivedLine:
     code, revision, sha, _, published, _ = fields
     return ArchivedLine(
         code=code,
         sha256=sha,
         archive_file=file,
         offset=offset,
-        end=end,
+        end=offset + len(line),
         published_at=published,
         revision=revision,
+        line_crc32=line_crc32(line),
     )
 
 
@@ -274,7 +275,7 @@ def repair_file(path: Path, start: int) -> tuple[list[ArchivedLine], list[str], 
     for _, line, fields in lines:
         if is_sound(fields):
             assert not isinstance(fields, str)
-            adopted.append(archived_line(fields, path.name, offset, offset + len(line)))
+            adopted.append(archived_line(fields, path.name, offset, line))
             offset += len(line)
     return adopted, torn, path.stat().st_size
 

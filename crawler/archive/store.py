@@ -85,9 +85,9 @@ class ArchiveStore:
 
     def append(self, item: Any, code: int, sha256: str, published_at: str | None, revision: int):
         """Write the record, then record it as archived."""
-        offset, end = self.writer.append(item)
+        offset, end, crc = self.writer.append(item)
         self.ledger.record_archived(
-            ArchivedLine(code, sha256, self.writer.name, offset, end, published_at, revision)
+            ArchivedLine(code, sha256, self.writer.name, offset, end, published_at, revision, crc)
         )
 
     def record(

@@ -38,7 +38,7 @@ from crawler.archive.repair import (
     remove_stale_copies,
     rewrite_without,
 )
-from crawler.archive.writer import ARCHIVE_GLOB
+from crawler.archive.writer import ARCHIVE_GLOB, line_crc32
 from crawler.ledger import ArchivedLine, CodeState, LedgerDamaged, SQLiteLedger, State
 from crawler.ledger.rules import CAPTURE_LOST
 from crawler.warc.index import ever_captured, lost_records
@@ -117,6 +117,7 @@ class _Piece:
     revisions: dict[int, tuple[int, bytes]] = field(default_factory=dict)
     published: list[str | None] | None = None  # only when rebuilding the ledger
     ends: array[int] | None = None  # only when rebuilding the ledger
+    crcs: array[int] | None = None  # only when rebuilding the ledger
     problems: list[tuple[str, int, str]] = field(default_factory=list)  # kind, number, message
     drops: dict[int, str] = field(default_factory=dict)  # offset -> kind, for a repair
     lines: int = 0
@@ -143,6 +144,7 @@ class _Columns:
     revisions: dict[int, tuple[int, bytes]] = field(default_factory=dict)
     published: list[str | None] | None = None  # only when rebuilding the ledger
     ends: array[int] = field(default_factory=lambda: array("q"))  # only when rebuilding
+    crcs: array[int] = field(default_factory=lambda: array("I"))  # only when rebuilding
     # Per file, offset -> kind of each line a repair takes out.
     drops: dict[str, dict[int, str]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
@@ -162,9 +164,15 @@ class _Columns:
         self.files.extend(array("I", [piece.file]) * len(piece.codes))
         self.hashes += piece.hashes
         self.revisions.update((base + position, kept) for position, kept in piece.revisions.items())
-        if self.published is not None and piece.published is not None and piece.ends is not None:
+        if (
+            self.published is not None
+            and piece.published is not None
+            and piece.ends is not None
+            and piece.crcs is not None
+        ):
             self.published.extend(piece.published)
             self.ends.extend(piece.ends)
+            self.crcs.extend(piece.crcs)
         if piece.drops:
             self.drops.setdefault(name, {}).update(piece.drops)
         self.problems.extend(
@@ -203,6 +211,7 @@ class _Columns:
             end=self.ends[index],
             published_at=self.published[index],
             revision=self.revision(index),
+            line_crc32=self.crcs[index],
         )
 
 
@@ -218,20 +227,23 @@ def _read_piece(task: _Task) -> _Piece:
     path, file_index, start, stop, keep_published, ledger = task
     piece = _Piece(file_index)
     if keep_published:
-        piece.published, piece.ends = [], array("q")
+        piece.published, piece.ends, piece.crcs = [], array("q"), array("I")
     # Bound methods, fetched once: this loop runs once per line of the archive.
     codes, offsets, numbers = piece.codes.append, piece.offsets.append, piece.numbers.append
     hashes, revisions = piece.hashes.extend, piece.revisions
     published = piece.published.append if piece.published is not None else None
     ends = piece.ends.append if piece.ends is not None else None
+    crcs = piece.crcs.append if piece.crcs is not None else None
     problems, drops = piece.problems.append, piece.drops
     from_hex = bytes.fromhex
-    # The hashes and dates as written, kept only while the piece is compared
-    # with the ledger.
+    # The hashes, dates and checksums as read, kept only while the piece is
+    # compared with the ledger.
     written: list[str] = []
     dates: list[str | None] = []
+    checksums = array("q")  # -1: a line found unsound already
     hexes = written.append if ledger is not None else None
     dated = dates.append if ledger is not None else None
+    summed = checksums.append if ledger is not None else None
     number = 0
     with path.open("rb", buffering=_READ_BUFFER) as handle:
         offset = 0
@@ -266,39 +278,57 @@ def _read_piece(task: _Task) -> _Piece:
                 offsets(offset)
                 numbers(number)
                 hashes(from_hex(sha))
-                if hexes is not None and dated is not None:
+                crc = line_crc32(raw) if summed is not None or crcs is not None else 0
+                if hexes is not None and dated is not None and summed is not None:
                     hexes(sha)
                     dated(when)
-                if published is not None and ends is not None:
+                    summed(crc if sound else -1)
+                if published is not None and ends is not None and crcs is not None:
                     published(when)
                     ends(offset + len(raw))
+                    crcs(crc)
             offset += len(raw)
     piece.lines = number
     piece.end = offset
     if ledger is not None:
         try:
-            piece.unpointed = _unpointed(piece, path.name, written, dates, ledger)
+            piece.unpointed = _unpointed(piece, path.name, written, dates, checksums, ledger)
         except (LedgerDamaged, sqlite3.Error) as exc:
             piece.ledger_error = str(exc)
     return piece
 
 
 def _unpointed(
-    piece: _Piece, name: str, written: list[str], dates: list[str | None], ledger: Path
+    piece: _Piece,
+    name: str,
+    written: list[str],
+    dates: list[str | None],
+    checksums: array[int],
+    ledger: Path,
 ) -> list[int]:
     """Positions of the piece's lines that are not exactly where the ledger
     says their code's archived line is (file, offset and hash). A line the
-    ledger points at whose date is not the ledger's copy of it is a problem
-    of the piece: one of the two changed since it was written (content_sha256
-    covers title, lead and body only)."""
+    ledger points at that is not the line written (its CRC-32), or whose
+    date is not the ledger's copy of it, is a problem of the piece:
+    ``content_sha256`` covers title, lead and body only."""
     where = SQLiteLedger.archived_positions_in(ledger, name, piece.codes).get
     unpointed = []
-    for position, (code, offset, sha, when) in enumerate(
-        zip(piece.codes, piece.offsets, written, dates, strict=True)
+    for position, (code, offset, sha, when, crc) in enumerate(
+        zip(piece.codes, piece.offsets, written, dates, checksums, strict=True)
     ):
         row = where(code)
         if row is None or row[:2] != (offset, sha):
             unpointed.append(position)
+        elif row[3] is not None and crc != -1 and row[3] != crc:
+            piece.problems.append(
+                (
+                    "line_changed",
+                    piece.numbers[position],
+                    f"story {code}: the line is not the one written (its CRC-32 is not the"
+                    " ledger's): a byte of it changed; its WARC capture holds the page"
+                    " (--repair keeps the line as it is now)",
+                )
+            )
         elif row[2] != when:
             piece.problems.append(
                 (

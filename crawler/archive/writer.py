@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from isal import isal_zlib
 from itemadapter import ItemAdapter
 from scrapy.utils.serialize import ScrapyJSONEncoder
 
@@ -124,6 +125,16 @@ class LineSerializer:
         return self._json(value).encode("utf-8")
 
 
+def line_crc32(line: bytes) -> int:
+    """The CRC-32 the ledger keeps of a line as written (``content_sha256``
+    covers title, lead and body only; this, every byte of the line).
+
+    >>> line_crc32(b'{"story_code": 1}\\n') == line_crc32(b'{"story_code": 7}\\n')
+    False
+    """
+    return int(isal_zlib.crc32(line))
+
+
 class ArchiveWriter(DurableAppend):
     """Appends to ``directory/stories-{run_id}.jsonl``, created on the first
     record so a run that archives nothing leaves no empty file behind."""
@@ -138,8 +149,9 @@ class ArchiveWriter(DurableAppend):
     def name(self) -> str:
         return self.path.name
 
-    def append(self, item: Any) -> tuple[int, int]:
-        """Write one record; return its (offset, end) in the file."""
+    def append(self, item: Any) -> tuple[int, int, int]:
+        """Write one record; return its (offset, end) in the file and its
+        line's :func:`line_crc32`."""
         line = self._serialize(item)
         if self._fd is None:
             self._open()
@@ -155,7 +167,7 @@ class ArchiveWriter(DurableAppend):
         self._size = offset + len(line)
         self._dirty = True
         self._maybe_sync()
-        return offset, self._size
+        return offset, self._size, line_crc32(line)
 
     def _open(self) -> None:
         self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)

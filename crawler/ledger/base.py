@@ -48,6 +48,9 @@ class ArchivedLine:
     end: int
     published_at: str | None
     revision: int
+    # The CRC-32 of the line's bytes, as written: whether the line is still
+    # the one written (None for lines an earlier version recorded).
+    line_crc32: int | None = None
 
 
 class Ledger(Protocol):

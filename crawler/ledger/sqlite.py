@@ -45,7 +45,8 @@ CREATE TABLE IF NOT EXISTS codes (
     archive_offset INTEGER,
     published_at TEXT,
     revision INTEGER,
-    attempts INTEGER NOT NULL DEFAULT 0
+    attempts INTEGER NOT NULL DEFAULT 0,
+    line_crc32 INTEGER
 );
 CREATE INDEX IF NOT EXISTS codes_by_sha256 ON codes (sha256) WHERE sha256 IS NOT NULL;
 CREATE INDEX IF NOT EXISTS codes_by_published ON codes (published_at)
@@ -160,6 +161,11 @@ def open_read_only(path: Path) -> sqlite3.Connection:
     return _opened(f"{uri}?mode=ro&immutable=1")
 
 
+def has_line_checksums(db: sqlite3.Connection) -> bool:
+    """Whether the ledger keeps each archived line's CRC-32 (earlier versions did not)."""
+    return any(row[1] == "line_crc32" for row in db.execute("PRAGMA table_info(codes)"))
+
+
 def _opened(uri: str) -> sqlite3.Connection:
     """A connection that has read the schema: SQLite opens a file only then."""
     db = sqlite3.connect(uri, uri=True, isolation_level=None)
@@ -244,6 +250,8 @@ class SQLiteLedger:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(SCHEMA)
+            if not has_line_checksums(self._db):  # a ledger of an earlier version
+                self._db.execute("ALTER TABLE codes ADD COLUMN line_crc32 INTEGER")
             return
         if not self._missing_schema():
             return
@@ -461,9 +469,10 @@ class SQLiteLedger:
     @staticmethod
     def archived_positions_in(
         path: Path, archive_file: str, codes: Sequence[int]
-    ) -> dict[int, tuple[int, str, str | None]]:
-        """``code -> (archive_offset, sha256, published_at)`` of those of ``codes`` that the
-        ledger at ``path`` calls archived in ``archive_file``, read through a
+    ) -> dict[int, tuple[int, str, str | None, int | None]]:
+        """``code -> (archive_offset, sha256, published_at, line_crc32)`` of
+        those of ``codes`` that the ledger at ``path`` calls archived in
+        ``archive_file``, read through a
         read-only connection of its own: fit for a worker process forked from
         one that has the ledger open (a connection must not cross a fork)."""
         if not codes:
@@ -471,21 +480,25 @@ class SQLiteLedger:
         low, high = min(codes), max(codes)
         db = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
         try:
+            # An earlier version's ledger that could not be upgraded (read-only) has none.
+            crc = "line_crc32" if has_line_checksums(db) else "NULL"
             if high - low < 4 * len(codes):  # dense: one range of the primary key
                 rows = db.execute(
-                    "SELECT code, archive_offset, sha256, published_at FROM codes"
+                    f"SELECT code, archive_offset, sha256, published_at, {crc} FROM codes"
                     " WHERE code BETWEEN ? AND ?"
                     " AND state = 'archived' AND archive_file = ?",
                     (low, high, archive_file),
                 )
             else:
                 rows = db.execute(
-                    "SELECT code, archive_offset, sha256, published_at FROM codes"
+                    f"SELECT code, archive_offset, sha256, published_at, {crc} FROM codes"
                     " WHERE code IN (SELECT value FROM json_each(?))"
                     " AND state = 'archived' AND archive_file = ?",
                     (json.dumps(list(codes)), archive_file),
                 )
-            return {code: (offset, sha, published) for code, offset, sha, published in rows}
+            return {
+                code: (offset, sha, published, crc) for code, offset, sha, published, crc in rows
+            }
         except sqlite3.DatabaseError as exc:
             if is_damage(exc):
                 raise LedgerDamaged(path, str(exc)) from exc
@@ -515,12 +528,13 @@ class SQLiteLedger:
     def _upsert_archived(self, line: ArchivedLine) -> None:
         self._db.execute(
             "INSERT INTO codes (code, state, updated_at, sha256, archive_file, archive_offset,"
-            " published_at, revision, attempts) VALUES (?, 'archived', ?, ?, ?, ?, ?, ?, 0)"
+            " published_at, revision, attempts, line_crc32)"
+            " VALUES (?, 'archived', ?, ?, ?, ?, ?, ?, 0, ?)"
             " ON CONFLICT (code) DO UPDATE SET state = 'archived',"
             " updated_at = excluded.updated_at, detail = NULL, ref_code = NULL,"
             " sha256 = excluded.sha256, archive_file = excluded.archive_file,"
             " archive_offset = excluded.archive_offset, published_at = excluded.published_at,"
-            " revision = excluded.revision, attempts = 0",
+            " revision = excluded.revision, attempts = 0, line_crc32 = excluded.line_crc32",
             (
                 line.code,
                 utc_now_iso(),
@@ -529,6 +543,7 @@ class SQLiteLedger:
                 line.offset,
                 line.published_at,
                 line.revision,
+                line.line_crc32,
             ),
         )
 

@@ -281,11 +281,11 @@ class Reextraction:
             self.report.revisions += 1
         else:
             self.report.new += 1
-        offset, end = self.writer.append(item)
+        offset, end, crc = self.writer.append(item)
         self.ledger.record_archived(
             ArchivedLine(
                 code, sha256, self.writer.name, offset, end, record.get("published_at"),
-                decision.revision,
+                decision.revision, crc,
             )
         )  # fmt: skip
 
