@@ -54,7 +54,7 @@ def choose_layout(
     doc: Document, layouts: Sequence[type[StoryPage]] = LAYOUTS
 ) -> type[StoryPage] | None:
     """The first layout whose evidence the page has all of."""
-    return next((layout for layout in layouts if not layout.missing(doc)), None)
+    return next((layout for layout in layouts if layout.matches(doc)), None)
 
 
 def missing_slots(doc: Document, layouts: Sequence[type[StoryPage]] = LAYOUTS) -> str:

@@ -15,7 +15,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from typing import ClassVar
 from urllib.parse import urldefrag, urljoin, urlsplit
 
@@ -26,6 +26,7 @@ from crawler.clean.sources import parse_byline, source_in_attribution
 from crawler.clean.text import normalize_optional, normalize_text
 from crawler.clean.urls import code_in_url, without_query
 from crawler.items import StoryItem, content_sha256
+from crawler.pages.cached import cached_property
 
 # Where template slots are looked up: the page's id and class attributes, each
 # kind read with one query (see Document.marked and MarkSet).
@@ -481,6 +482,12 @@ class StoryPage:
         self.crawled_at = crawled_at
 
     # -- the layout switch's questions -----------------------------------------
+
+    @classmethod
+    def matches(cls, doc: Document) -> bool:
+        """Whether the page has every part of ``evidence`` (asked part by part
+        only until one is missing)."""
+        return all(doc.first(candidates) for candidates in cls.evidence.values())
 
     @classmethod
     def missing(cls, doc: Document) -> list[str]:

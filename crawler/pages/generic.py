@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import cached_property
 from typing import Any, ClassVar
 
 from lxml import etree
@@ -29,6 +28,7 @@ from crawler.pages.base import (
     text_blocks,
     text_content,
 )
+from crawler.pages.cached import cached_property
 
 # Less than this is a teaser, a notice or a fragment, not a story's text.
 MIN_BODY_CHARS = 300
