@@ -29,10 +29,12 @@ from crawler.items import StoryItem, content_sha256
 from crawler.pages.cached import cached_property
 
 # Where template slots are looked up: the page's id and class attributes, each
-# kind read with one query (see Document.marked and MarkSet).
-IDS_AND_CLASSES = etree.XPath(".//@id | .//@class")
-ID_ATTRIBUTES = etree.XPath(".//@id")
-CLASS_ATTRIBUTES = etree.XPath(".//@class")
+# kind read with one query (see Document.marked and MarkSet). Only elements
+# have attributes: descendant-or-self::* spares libxml2 gathering every text
+# node first, as .// does (3 µs a query on a story page).
+IDS_AND_CLASSES = etree.XPath("descendant-or-self::*/@id | descendant-or-self::*/@class")
+ID_ATTRIBUTES = etree.XPath("descendant-or-self::*/@id")
+CLASS_ATTRIBUTES = etree.XPath("descendant-or-self::*/@class")
 ANY_ID_OF = etree.XPath("boolean(id($ids))")
 # XPath's normalize-space(), which CSS class matching uses, splits on these
 # four characters only; str.split() would also split on NBSP and others.
