@@ -291,10 +291,10 @@ class CodeSpider(Spider):
         )
         if answer.state is State.FAILED:
             logger.error("Story %s (%s): %s", code, response.url, answer.detail)
-        stats = self.crawler.stats
+        inc_value = self.crawler.stats.inc_value
         if answer.reading is not None:
             for note in answer.reading.notes:
-                stats.inc_value(f"archive/extract/{note}")
+                inc_value(f"archive/extract/{note}")
             if "code_conflict" in answer.reading.notes:
                 # Kept as the URL's story (the format says so), but a person
                 # should see which pages named another.
@@ -304,8 +304,8 @@ class CodeSpider(Spider):
             return
         story_code = answer.item.story_code
         assert story_code is not None and answer.reading is not None
-        stats.inc_value("archive/extract/records")
-        stats.inc_value(f"archive/layout/{answer.reading.layout}")
+        inc_value("archive/extract/records")
+        inc_value(f"archive/layout/{answer.reading.layout}")
         if answer.reading.layout == GenericPage.name:
             self.run.sample("generic", story_code)
         if answer.state is State.REDIRECTED:

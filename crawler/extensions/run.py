@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from itemadapter import ItemAdapter
 from scrapy import Spider, signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import deferred_from_coro
@@ -29,6 +28,7 @@ from crawler.errors import ExitCode, StorageError
 from crawler.extensions.progress import codes_done, codes_total
 from crawler.extensions.status import EXPLANATIONS, RunOutcome, decide_exit_status
 from crawler.extensions.summary import human_summary
+from crawler.items import fields_of
 from crawler.ledger import LedgerDamaged, State
 from crawler.ledger.rules import Decision, Observation, Verdict, transition
 from crawler.logs import FailureLog
@@ -75,6 +75,9 @@ class ArchiveRun:
             raise NotConfigured("not a story spider")
         self.crawler = crawler
         self.stats = crawler.stats
+        # Bound once: Scrapy's stats collector wraps each method it is asked
+        # for, by name, on every call (several times a page here).
+        self._inc_value = crawler.stats.inc_value
         self.directory = Path(settings.get("ARCHIVE_DIR", "archive"))
         self.failed_max_ratio = settings.getfloat("ARCHIVE_FAILED_MAX_RATIO")
         self.field_missing_max_ratio: dict[str, float] = {
@@ -136,7 +139,7 @@ class ArchiveRun:
 
     def plan(self, count: int = 1) -> None:
         """``count`` more codes are planned: to be settled or skipped."""
-        self.stats.inc_value("archive/codes/asked", count)
+        self._inc_value("archive/codes/asked", count)
 
     def expect(self, total: int) -> None:
         """The run's whole work, when known before it is planned code by code
@@ -146,11 +149,11 @@ class ArchiveRun:
     def requested(self, code: int) -> None:
         """A request for ``code`` is on its way; it is unfinished until settled."""
         self.pending.add(code)
-        self.stats.inc_value("archive/codes/requested")
+        self._inc_value("archive/codes/requested")
 
     def skip(self, state: State) -> None:
         """A code the ledger already settled: not requested."""
-        self.stats.inc_value(f"archive/codes/skipped/{state.value}")
+        self._inc_value(f"archive/codes/skipped/{state.value}")
 
     def sample(self, kind: str, code: int) -> None:
         """Keep a few codes of a kind (unrecognized, generic...) for the summary."""
@@ -206,7 +209,7 @@ class ArchiveRun:
         archived: a code is never marked archived without its line."""
         if self.storage_error:
             raise StorageError(self.storage_error)
-        record = ItemAdapter(item)
+        record = fields_of(item)
         code, revision = record["story_code"], record.get("revision") or 1
         if not capture_outcome(self.crawler, code, State.ARCHIVED.value, None, None):
             raise StorageError(self.storage_error or "the WARC capture could not be written")
@@ -220,7 +223,7 @@ class ArchiveRun:
             # The line is in the file: the next start's repair adopts it.
             raise self.storage_failed(self.ledger.problem("cannot write the ledger", exc)) from exc
         self.archived_codes.add(code)
-        self.stats.inc_value("archive/records/written")
+        self._inc_value("archive/records/written")
         verdict = Verdict.REVISION if record.get("previous_sha256") else Verdict.NEW
         counted = None if code in self.settled else State.ARCHIVED
         self._count(code, Decision(verdict, counted), None)
@@ -231,20 +234,20 @@ class ArchiveRun:
         asked = code in self.pending
         self.pending.discard(code)
         if decision.verdict is Verdict.REVISION:
-            self.stats.inc_value("archive/records/revisions")
+            self._inc_value("archive/records/revisions")
         elif decision.verdict is Verdict.UNCHANGED:
-            self.stats.inc_value("archive/records/unchanged")
+            self._inc_value("archive/records/unchanged")
         elif decision.verdict is Verdict.DUPLICATE_CONTENT:
-            self.stats.inc_value("archive/dropped/duplicate_content")
+            self._inc_value("archive/dropped/duplicate_content")
         elif decision.verdict is Verdict.REPEAT:
-            self.stats.inc_value("archive/dropped/repeat")
+            self._inc_value("archive/dropped/repeat")
         elif decision.verdict is Verdict.NOT_REVISED:
-            self.stats.inc_value("archive/records/not_revised")
+            self._inc_value("archive/records/not_revised")
         if decision.counted_as is None:
             return
         self.settled.add(code)
-        self.stats.inc_value("archive/codes/done" if asked else "archive/codes/reached")
-        self.stats.inc_value(f"archive/state/{decision.counted_as.value}")
+        self._inc_value("archive/codes/done" if asked else "archive/codes/reached")
+        self._inc_value(f"archive/state/{decision.counted_as.value}")
         if decision.counted_as in (State.FAILED, State.BLOCKED):
             listed = self.failures[decision.counted_as]
             if len(listed) < LISTED_FAILURES:
@@ -266,7 +269,7 @@ class ArchiveRun:
 
     def listing_failed(self) -> None:
         """A discovery page (home page, feed) could not be had."""
-        self.stats.inc_value("archive/discovery/failed")
+        self._inc_value("archive/discovery/failed")
 
     # -- signals ---------------------------------------------------------------
 
@@ -275,7 +278,7 @@ class ArchiveRun:
         if not ("code" in request.meta or request.meta.get("listing")):
             return
         if response.status < 400 or response.status in (404, 410):
-            self.stats.inc_value("archive/site/answered")
+            self._inc_value("archive/site/answered")
 
     def engine_started(self) -> None:
         self.arguments = dict(getattr(self.crawler.spider, "run_arguments", {}))

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Literal, TypeGuard
 from urllib.parse import urlsplit
 
+from lxml import etree
 from scrapy.http import HtmlResponse, JsonResponse, Response, TextResponse, XmlResponse
 
 from crawler.items import StoryItem
@@ -31,7 +32,7 @@ from crawler.pages.base import NO_MARKS, Document, MarkSet, StoryPage, layout_ma
 from crawler.pages.encoding import check_charset
 from crawler.pages.generic import GenericPage
 from crawler.pages.layouts import LAYOUTS
-from crawler.pages.parse import parse_page
+from crawler.pages.parse import LXML_HTML_PARSER, parse_page
 
 Outcome = Literal["story", "not_found", "unrecognized", "blocked"]
 
@@ -53,7 +54,7 @@ def choose_layout(
     doc: Document, layouts: Sequence[type[StoryPage]] = LAYOUTS
 ) -> type[StoryPage] | None:
     """The first layout whose evidence the page has all of."""
-    return next((layout for layout in layouts if not layout.missing(doc)), None)
+    return next((layout for layout in layouts if layout.matches(doc)), None)
 
 
 def missing_slots(doc: Document, layouts: Sequence[type[StoryPage]] = LAYOUTS) -> str:
@@ -106,7 +107,11 @@ def parse_document(response: TextResponse, marks: MarkSet = NO_MARKS) -> tuple[D
     if charset.corrected is not None:
         response = response.replace(encoding=charset.corrected)
     root = parse_page(response, utf8_body=charset.utf8)
-    return Document(root, response.url, marks), charset.corrected is not None
+
+    def reparse() -> etree._Element:
+        return parse_page(response, utf8_body=charset.utf8, parser=LXML_HTML_PARSER)
+
+    return Document(root, response.url, marks, reparse=reparse), charset.corrected is not None
 
 
 def read_page(

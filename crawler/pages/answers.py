@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 
 from crawler.clean.text import normalize_text
-from crawler.pages.base import Document, text_blocks
+from crawler.pages.base import Document, text_blocks, text_content
 
 # Challenge interstitials (Cloudflare's and the generic "checking your browser").
 CHALLENGE_TEXT = re.compile(
@@ -81,7 +81,7 @@ def blocked_kind(doc: Document) -> str | None:
 def site_error(doc: Document) -> str | None:
     """The site's own words that the page is an error page, if it says so."""
     for element in ERROR_PLACES(doc.root):
-        text = normalize_text(element.text_content())
+        text = normalize_text(text_content(element))
         if text and len(text) < 200 and SITE_ERROR_TEXT.search(text):
             return text
     return None

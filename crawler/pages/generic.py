@@ -10,10 +10,8 @@ neither.
 
 from __future__ import annotations
 
-import copy
 import re
 import unicodedata
-from functools import cached_property
 from typing import Any, ClassVar
 
 from lxml import etree
@@ -22,7 +20,15 @@ from crawler.clean.dates import choose_published
 from crawler.clean.text import normalize_text
 from crawler.clean.urls import code_in_url
 from crawler.pages.answers import BODY
-from crawler.pages.base import META_DATE, META_TITLE, Evidence, StoryPage, text_blocks
+from crawler.pages.base import (
+    META_DATE,
+    META_TITLE,
+    Evidence,
+    StoryPage,
+    text_blocks,
+    text_content,
+)
+from crawler.pages.cached import cached_property
 
 # Less than this is a teaser, a notice or a fragment, not a story's text.
 MIN_BODY_CHARS = 300
@@ -68,7 +74,7 @@ class GenericPage(StoryPage):
 
         # trafilatura prunes the tree it is given: a copy keeps the page whole.
         result = trafilatura.bare_extraction(
-            copy.deepcopy(self.doc.root),
+            self.doc.html_copy(),
             url=self.doc.url,
             with_metadata=True,
             include_comments=False,
@@ -90,7 +96,7 @@ class GenericPage(StoryPage):
 
     @cached_property
     def title(self) -> str | None:
-        candidates = [normalize_text(e.text_content()) for e in TITLE_PLACES(self.doc.root)]
+        candidates = [normalize_text(text_content(e)) for e in TITLE_PLACES(self.doc.root)]
         candidates += map(normalize_text, self.doc.meta_contents(META_TITLE))
         return self._as_written(self._reading.get("title"), candidates)
 
@@ -120,7 +126,7 @@ class GenericPage(StoryPage):
         for element in DATE_ELEMENTS(self.doc.root):
             marks = f"{element.get('class', '')} {element.get('id', '')}"
             if element.tag == "time" or DATE_NAMED.search(marks):
-                texts.append(element.text_content())
+                texts.append(text_content(element))
         return texts
 
     @cached_property
@@ -136,7 +142,7 @@ class GenericPage(StoryPage):
         own = self.story_code
         listed = set()
         for link in STORY_LINKS(self.doc.root):
-            text = normalize_text(link.text_content())
+            text = normalize_text(text_content(link))
             code = code_in_url(link.get("href", ""))
             if code is not None and code != own and len(text) > 20 and text in body:
                 listed.add(code)

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
 from crawler.extensions.run import ArchiveRun
+from crawler.items import fields_of
 from crawler.ledger import State
 from crawler.ledger.rules import Observation, Verdict
 from crawler.pages.generic import GenericPage
@@ -37,7 +37,7 @@ class DedupPipeline:
         return cls(ArchiveRun.of(crawler, "deduplication"))
 
     def process_item(self, item: Any) -> Any:
-        record = ItemAdapter(item)
+        record = fields_of(item)
         code = record["story_code"]
         generic = record.get("layout") == GenericPage.name
         decision = self.run.decide(

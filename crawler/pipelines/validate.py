@@ -4,13 +4,13 @@ counted with its reason, and its code is settled as failed."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
 from crawler.extensions.run import ArchiveRun
-from crawler.items import REQUIRED_FIELDS
+from crawler.items import REQUIRED_FIELDS, fields_of
 from crawler.ledger import State
 
 if TYPE_CHECKING:
@@ -26,22 +26,22 @@ WATCHED_FIELDS = (
 )  # fmt: skip
 
 
-def missing_fields(adapter: ItemAdapter) -> list[str]:
+def missing_fields(adapter: Mapping[str, Any]) -> list[str]:
     """
     >>> from crawler.items import StoryItem
-    >>> missing_fields(ItemAdapter(StoryItem(story_code=1, title="T", tags=["x"])))[:3]
+    >>> missing_fields(vars(StoryItem(story_code=1, title="T", tags=["x"])))[:3]
     ['url', 'kicker', 'lead']
     """
     return [name for name in WATCHED_FIELDS if not adapter.get(name)]
 
 
-def rejection_reason(adapter: ItemAdapter, missing: list[str], max_title: int) -> str | None:
+def rejection_reason(adapter: Mapping[str, Any], missing: list[str], max_title: int) -> str | None:
     """Why a record cannot be archived, or None.
 
     >>> from crawler.items import StoryItem
-    >>> rejection_reason(ItemAdapter(StoryItem(story_code=1, title="T")), ["body"], 100)
+    >>> rejection_reason(vars(StoryItem(story_code=1, title="T")), ["body"], 100)
     'missing body'
-    >>> rejection_reason(ItemAdapter(StoryItem(title="T" * 101)), [], 100)
+    >>> rejection_reason(vars(StoryItem(title="T" * 101)), [], 100)
     'title too long (101 characters, limit 100)'
     """
     absent = [name for name in REQUIRED_FIELDS if name in missing]
@@ -55,7 +55,9 @@ def rejection_reason(adapter: ItemAdapter, missing: list[str], max_title: int) -
 
 class ValidatePipeline:
     def __init__(self, stats: StatsCollector, run: ArchiveRun | None, max_title: int):
-        self.stats = stats
+        # Bound once: Scrapy's stats collector wraps each method it is asked
+        # for, by name, on every call.
+        self._inc_value = stats.inc_value
         self.run = run
         self.max_title = max_title
 
@@ -68,15 +70,15 @@ class ValidatePipeline:
         )
 
     def process_item(self, item: Any) -> Any:
-        adapter = ItemAdapter(item)
+        adapter = fields_of(item)
         missing = missing_fields(adapter)
         for name in missing:
-            self.stats.inc_value(f"archive/field_missing/{name}")
+            self._inc_value(f"archive/field_missing/{name}")
         reason = rejection_reason(adapter, missing, self.max_title)
         if reason is None:
             return item
         code = adapter.get("story_code")
-        self.stats.inc_value(f"archive/rejected/{reason.split(' (')[0].replace(' ', '_')}")
+        self._inc_value(f"archive/rejected/{reason.split(' (')[0].replace(' ', '_')}")
         if code is None or self.run is None:
             logger.warning("Story %s not archived: %s", code, reason)
         else:

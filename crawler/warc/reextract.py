@@ -23,11 +23,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from itemadapter import ItemAdapter
-
 from crawler.archive.repair import repair
 from crawler.archive.writer import ArchiveWriter
-from crawler.items import StoryItem
+from crawler.items import StoryItem, fields_of
 from crawler.ledger import ArchivedLine, SQLiteLedger, State
 from crawler.ledger.rules import Observation, Verdict, transition
 from crawler.pages import StoryPage, read_answer
@@ -247,7 +245,7 @@ class Reextraction:
             self._archive(answer.item)
 
     def _archive(self, item: StoryItem) -> None:
-        record = ItemAdapter(item)
+        record = fields_of(item)
         reason = rejection_reason(record, missing_fields(record), self.max_title)
         code = record["story_code"]
         if reason is not None:

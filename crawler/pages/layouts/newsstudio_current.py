@@ -12,11 +12,11 @@ a[itemprop=headline]``, the lead ``p.summary.introtext[itemprop=description]``
 from __future__ import annotations
 
 import re
-from functools import cached_property
 from typing import ClassVar
 
 from crawler.clean.sources import parse_byline
 from crawler.pages.base import Evidence, StoryPage, slots
+from crawler.pages.cached import cached_property
 
 # A closing "Source: X" inside the lead's own text, not on a line of its own.
 LEAD_ATTRIBUTION = re.compile(r"(?:^|\s)((?:منبع|Source)\s*:\s*[^:]{1,60})$", re.IGNORECASE)
