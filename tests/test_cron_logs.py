@@ -218,6 +218,14 @@ def not_a_directory(tmp_path: Path) -> Path:
     return path
 
 
+def assert_refused_before_the_run(result, replica, archive_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    """Exit 2 with one line, before any request or any file of the archive."""
+    assert result.exit_status == 2
+    assert result.log.strip().count("\n") == 0, result.log
+    assert replica.requests_total() == 0
+    assert not archive_dir.exists()
+
+
 def test_unwritable_log_file_is_refused_in_one_line_with_exit_2(
     replica, archive_dir, not_a_directory: Path
 ) -> None:
@@ -228,11 +236,8 @@ def test_unwritable_log_file_is_refused_in_one_line_with_exit_2(
         settings={"LOG_FILE": not_a_directory / "run.log"},
         codes="406000",
     )
-    assert result.exit_status == 2
-    assert result.log.strip().count("\n") == 0, result.log
+    assert_refused_before_the_run(result, replica, archive_dir)
     assert "LOG_FILE" in result.log and "not-a-directory" in result.log
-    assert replica.requests_total() == 0
-    assert not archive_dir.exists()
 
 
 def test_run_file_is_valid_json_at_every_step(replica, archive_dir) -> None:
@@ -254,10 +259,8 @@ def test_an_export_that_cannot_be_written_stops_the_run_before_it_starts(
         extra=["-O", str(not_a_directory / "x.jsonl")],
         codes="406000",
     )
-    assert result.exit_status == 2
+    assert_refused_before_the_run(result, replica, archive_dir)
     assert (
         result.log.strip()
         == f"scrapy crawl: cannot write the export {not_a_directory}/x.jsonl (-o/-O)"
     )
-    assert replica.requests_total() == 0
-    assert not archive_dir.exists()
